@@ -1,0 +1,60 @@
+//! Throughput of the quickstart model on the CPU backend: one training step (batch 64 × 64 tokens, AdamW,
+//! clipping) and forward-only evaluation (batch 256 × 64 tokens), in tokens per second. The shapes match the
+//! PyTorch peer (`shared/peers/bench_torch.py`, sections a and c) so the two compare as a ratio.
+//!
+//!     cargo bench --bench transformer                       # all cores
+//!     RAYON_NUM_THREADS=1 cargo bench --bench transformer   # one thread
+
+use adaptbench_model::TransformerConfig;
+use adaptbench_sources::{rng, SourceSpec};
+use adaptbench_train::{sample_sequences, Batch, PretrainConfig, Trainer};
+use burn::module::Module;
+use burn::tensor::Device;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+const SEQ_LEN: usize = 64;
+
+fn quickstart_model() -> TransformerConfig {
+    TransformerConfig { d_model: 64, n_layers: 2, n_heads: 4, context: SEQ_LEN, ..Default::default() }
+}
+
+fn sequences(count: usize) -> Vec<Vec<u8>> {
+    let source = SourceSpec::Mix { thetas: vec![0.2, 0.7], weights: vec![0.5, 0.5] }.build().unwrap();
+    sample_sequences(source.as_ref(), &mut rng(1), count, SEQ_LEN)
+}
+
+fn training_step(c: &mut Criterion) {
+    let batch_size = 64;
+    let device = Device::flex().autodiff();
+    device.seed(0);
+    let mut trainer = Trainer::new(quickstart_model().init(&device), &PretrainConfig::default());
+    let data = sequences(batch_size);
+    let mut group = c.benchmark_group("train_step_d64_l2");
+    group.throughput(Throughput::Elements((batch_size * SEQ_LEN) as u64));
+    group.bench_function("batch64_len64", |b| b.iter(|| trainer.step(Batch::new(&data, &device), 1e-3)));
+    group.finish();
+}
+
+fn forward_only(c: &mut Criterion) {
+    let batch_size = 256;
+    let device = Device::flex();
+    device.seed(0);
+    let model = quickstart_model().init(&device.clone().autodiff()).valid();
+    let data = sequences(batch_size);
+    let mut group = c.benchmark_group("forward_d64_l2");
+    group.throughput(Throughput::Elements((batch_size * SEQ_LEN) as u64));
+    group.bench_function("batch256_len64", |b| {
+        b.iter(|| {
+            let batch = Batch::new(&data, &device);
+            model.forward(batch.inputs).into_data()
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = training_step, forward_only
+}
+criterion_main!(benches);

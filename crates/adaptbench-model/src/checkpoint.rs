@@ -1,0 +1,99 @@
+//! Checkpoints: a directory holding the weights (burnpack) and the resolved model configuration (TOML)
+//! beside them, so a checkpoint can always be rebuilt, and loading it into the wrong architecture is a
+//! clear error instead of a shape panic.
+
+use std::fs;
+use std::path::Path;
+
+use burn::module::Module;
+use burn::tensor::Device;
+
+use crate::atomic::{write_atomically, write_bytes_atomically};
+use crate::config::TransformerConfig;
+use crate::error::ModelError;
+use crate::transformer::Transformer;
+
+/// Weights file inside a checkpoint directory.
+pub const CHECKPOINT_WEIGHTS_FILE: &str = "model.bpk";
+/// Model configuration file inside a checkpoint directory.
+pub const CHECKPOINT_CONFIG_FILE: &str = "model.toml";
+
+/// A loaded checkpoint: the model and the configuration it was built from.
+pub struct Checkpoint {
+    pub model: Transformer,
+    pub config: TransformerConfig,
+}
+
+/// Saves `model` and its `config` into `dir` (created if needed). Each file is written atomically, weights
+/// first, so a directory with a config file always has complete weights.
+pub fn save_checkpoint(dir: &Path, model: &Transformer, config: &TransformerConfig) -> Result<(), ModelError> {
+    let weights = dir.join(CHECKPOINT_WEIGHTS_FILE);
+    write_atomically(&weights, |temporary| model.clone().save_file(temporary))?;
+    let text = toml::to_string(config).map_err(|error| ModelError::Parse {
+        path: dir.join(CHECKPOINT_CONFIG_FILE),
+        message: error.to_string(),
+    })?;
+    write_bytes_atomically(&dir.join(CHECKPOINT_CONFIG_FILE), text.as_bytes())
+}
+
+/// Loads the checkpoint in `dir` onto `device`. With `expected = Some(config)`, a checkpoint built from a
+/// different configuration is an error naming both.
+pub fn load_checkpoint(
+    dir: &Path,
+    device: &Device,
+    expected: Option<&TransformerConfig>,
+) -> Result<Checkpoint, ModelError> {
+    let config_path = dir.join(CHECKPOINT_CONFIG_FILE);
+    let text = fs::read_to_string(&config_path).map_err(|source| ModelError::Io { path: config_path.clone(), source })?;
+    let config: TransformerConfig =
+        toml::from_str(&text).map_err(|error| ModelError::Parse { path: config_path.clone(), message: error.to_string() })?;
+    if let Some(expected) = expected.filter(|expected| **expected != config) {
+        return Err(ModelError::ConfigMismatch {
+            path: dir.to_path_buf(),
+            found: format!("{config:?}"),
+            expected: format!("{expected:?}"),
+        });
+    }
+    let weights = dir.join(CHECKPOINT_WEIGHTS_FILE);
+    let model = config
+        .init(device)
+        .try_load_file(&weights)
+        .map_err(|error| ModelError::Record { path: weights, message: error.to_string() })?;
+    Ok(Checkpoint { model, config })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Int, Tensor, TensorData};
+
+    fn small() -> TransformerConfig {
+        TransformerConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }
+    }
+
+    #[test]
+    fn a_saved_checkpoint_loads_back_to_identical_outputs() {
+        let device = Device::flex();
+        device.seed(11);
+        let model = small().init(&device);
+        let dir = tempfile::tempdir().unwrap();
+        save_checkpoint(dir.path(), &model, &small()).unwrap();
+        device.seed(99); // a different init, overwritten by the load
+        let loaded = load_checkpoint(dir.path(), &device, Some(&small())).unwrap();
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(vec![2i64, 1, 0, 1, 1], [1, 5]), &device);
+        let before: Vec<f32> = model.forward(ids.clone()).into_data().try_to_vec::<f32>().unwrap();
+        let after: Vec<f32> = loaded.model.forward(ids).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(before, after);
+        assert_eq!(loaded.config, small());
+    }
+
+    #[test]
+    fn loading_into_a_different_configuration_is_a_clear_error() {
+        let device = Device::flex();
+        let dir = tempfile::tempdir().unwrap();
+        save_checkpoint(dir.path(), &small().init(&device), &small()).unwrap();
+        let other = TransformerConfig { n_layers: 3, ..small() };
+        let error = load_checkpoint(dir.path(), &device, Some(&other)).err().unwrap();
+        assert!(matches!(error, ModelError::ConfigMismatch { .. }), "{error}");
+    }
+}

@@ -1,0 +1,188 @@
+//! `TransformerConfig`: the model's hyper-parameters as they appear in a TOML `[model]` table, validated at
+//! load, and its `init` (the config → init pair of burn).
+
+use burn::nn::{EmbeddingConfig, LayerNormConfig, LinearConfig};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::attention::CausalSelfAttention;
+use crate::block::{Block, Mlp};
+use crate::error::ModelError;
+use crate::tokens::VOCAB_SIZE;
+use crate::transformer::Transformer;
+
+/// How positions are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Positional {
+    /// A trained `[context, d_model]` table (GPT-2 style).
+    Learned,
+    /// Fixed sine/cosine features (Vaswani et al. 2017, §3.5); no parameters.
+    Sinusoidal,
+}
+
+/// Hyper-parameters of the decoder-only pre-LN Transformer (DESIGN.md §4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransformerConfig {
+    /// Width of the residual stream. Default: 64.
+    pub d_model: usize,
+    /// Number of Transformer blocks. Default: 2.
+    pub n_layers: usize,
+    /// Attention heads per block; must divide `d_model`. Default: 4.
+    pub n_heads: usize,
+    /// MLP width as a multiple of `d_model`. Default: 4.
+    pub mlp_ratio: usize,
+    /// Longest input the model accepts, in positions (BOS + prompt + task tokens). Default: 64.
+    pub context: usize,
+    /// Positional encoding. Default: "learned".
+    pub positional: Positional,
+    /// LayerNorm epsilon. Default: 1e-5 (PyTorch's).
+    pub layer_norm_eps: f64,
+}
+
+impl Default for TransformerConfig {
+    fn default() -> Self {
+        Self {
+            d_model: 64,
+            n_layers: 2,
+            n_heads: 4,
+            mlp_ratio: 4,
+            context: 64,
+            positional: Positional::Learned,
+            layer_norm_eps: 1e-5,
+        }
+    }
+}
+
+impl TransformerConfig {
+    /// Checks every field; `table` is the TOML path of this table (e.g. `model`) and prefixes the key in errors.
+    pub fn validate(&self, table: &str) -> Result<(), ModelError> {
+        let invalid = |field: &str, value: String, allowed: &str| ModelError::InvalidConfig {
+            key: format!("{table}.{field}"),
+            value,
+            allowed: allowed.to_string(),
+        };
+        for (field, value, max) in [
+            ("d_model", self.d_model, 4096),
+            ("n_layers", self.n_layers, 64),
+            ("n_heads", self.n_heads, 64),
+            ("mlp_ratio", self.mlp_ratio, 16),
+            ("context", self.context, 65_536),
+        ] {
+            if value == 0 || value > max {
+                return Err(invalid(field, value.to_string(), &format!("allowed range 1..={max}")));
+            }
+        }
+        if self.d_model % self.n_heads != 0 {
+            return Err(invalid(
+                "n_heads",
+                self.n_heads.to_string(),
+                &format!("must divide model.d_model = {}", self.d_model),
+            ));
+        }
+        if self.positional == Positional::Sinusoidal && self.d_model % 2 != 0 {
+            return Err(invalid("d_model", self.d_model.to_string(), "must be even for sinusoidal positions"));
+        }
+        if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps < 1.0) {
+            return Err(invalid("layer_norm_eps", self.layer_norm_eps.to_string(), "allowed range (0, 1)"));
+        }
+        Ok(())
+    }
+
+    /// Width of one attention head, `d_model / n_heads`.
+    pub fn head_dim(&self) -> usize {
+        self.d_model / self.n_heads
+    }
+
+    /// Trainable parameters outside the token and position tables:
+    /// per block `4·(d² + d)` (q, k, v, o) + `2·r·d² + r·d + d` (MLP) + `4·d` (two LayerNorms),
+    /// then `2·d` (final LayerNorm) + `2·d + 2` (head).
+    pub fn non_embedding_params(&self) -> usize {
+        let d = self.d_model;
+        let r = self.mlp_ratio;
+        let per_block = 4 * (d * d + d) + (2 * r * d * d + r * d + d) + 4 * d;
+        self.n_layers * per_block + 2 * d + (2 * d + 2)
+    }
+
+    /// All trainable parameters: `non_embedding_params + VOCAB·d` (+ `context·d` for learned positions).
+    pub fn total_params(&self) -> usize {
+        let positions = match self.positional {
+            Positional::Learned => self.context * self.d_model,
+            Positional::Sinusoidal => 0,
+        };
+        self.non_embedding_params() + VOCAB_SIZE * self.d_model + positions
+    }
+
+    /// Forward FLOPs per token at sequence length `seq_len`, the usual estimate
+    /// `2·N_non-embedding + 2·n_layers·seq_len·d_model` (Kaplan et al. 2020, Table 1; the attention term
+    /// counts QKᵀ and AV over the full context, so it overstates causal work by about 2×).
+    pub fn forward_flops_per_token(&self, seq_len: usize) -> f64 {
+        2.0 * self.non_embedding_params() as f64 + 2.0 * (self.n_layers * seq_len * self.d_model) as f64
+    }
+
+    /// Builds a freshly initialised model on `device` (PyTorch-equivalent inits: Kaiming-uniform linears,
+    /// N(0, 1) embeddings, LayerNorm γ = 1, β = 0). Draws come from the device's seeded generator.
+    pub fn init(&self, device: &Device) -> Transformer {
+        let d = self.d_model;
+        let linear = |d_in: usize, d_out: usize| LinearConfig::new(d_in, d_out).init(device);
+        let norm = || LayerNormConfig::new(d).with_epsilon(self.layer_norm_eps).init(device);
+        let blocks = (0..self.n_layers)
+            .map(|_| Block {
+                attention_norm: norm(),
+                attention: CausalSelfAttention {
+                    q: linear(d, d),
+                    k: linear(d, d),
+                    v: linear(d, d),
+                    o: linear(d, d),
+                    n_heads: self.n_heads,
+                },
+                mlp_norm: norm(),
+                mlp: Mlp { mlp_in: linear(d, self.mlp_ratio * d), mlp_out: linear(self.mlp_ratio * d, d) },
+            })
+            .collect();
+        let position_embedding = match self.positional {
+            Positional::Learned => Some(EmbeddingConfig::new(self.context, d).init(device)),
+            Positional::Sinusoidal => None,
+        };
+        Transformer {
+            token_embedding: EmbeddingConfig::new(VOCAB_SIZE, d).init(device),
+            position_embedding,
+            blocks,
+            final_norm: norm(),
+            head: linear(d, 2),
+            d_model: d,
+            context: self.context,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quickstart_sized_model_has_the_hand_counted_parameters() {
+        // d = 64, 2 layers, r = 4, learned positions over 64 slots:
+        // per block: attention 4·(64·64 + 64) = 16 640; MLP 64·256 + 256 + 256·64 + 64 = 33 088;
+        // norms 4·64 = 256 → 49 984. Two blocks 99 968, final norm 128, head 64·2 + 2 = 130 → 100 226.
+        // Embeddings: tokens 3·64 = 192, positions 64·64 = 4 096 → 104 514 in all.
+        let config = TransformerConfig::default();
+        assert_eq!(config.non_embedding_params(), 100_226);
+        assert_eq!(config.total_params(), 104_514);
+    }
+
+    #[test]
+    fn heads_that_do_not_divide_the_width_are_rejected_with_the_key() {
+        let config = TransformerConfig { n_heads: 5, ..Default::default() };
+        let message = config.validate("model").unwrap_err().to_string();
+        assert!(message.contains("model.n_heads = 5"), "{message}");
+        assert!(message.contains("must divide"), "{message}");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let error = toml::from_str::<TransformerConfig>("d_model = 32\nwidth = 3").unwrap_err();
+        assert!(error.to_string().contains("unknown field `width`"), "{error}");
+    }
+}

@@ -1,0 +1,26 @@
+//! The neural side of adaptbench: a small decoder-only, pre-LayerNorm Transformer over binary tokens
+//! (DESIGN.md §4), its validated configuration, the run-time choice of burn backend, and checkpoints that
+//! carry their resolved configuration.
+//!
+//! Sequence layout everywhere: `BOS, prompt (L tokens), task tokens (T)`. The model reads
+//! `[BOS, x_1, …, x_{n-1}]` and predicts `[x_1, …, x_n]`, so position `t` holds P(x_{t+1} | BOS, x_≤t).
+
+mod atomic;
+mod attention;
+mod backend;
+mod block;
+mod checkpoint;
+mod config;
+mod error;
+mod tokens;
+mod transformer;
+
+pub use atomic::{write_atomically, write_bytes_atomically};
+pub use attention::CausalSelfAttention;
+pub use backend::Backend;
+pub use block::{Block, Mlp};
+pub use checkpoint::{load_checkpoint, save_checkpoint, Checkpoint, CHECKPOINT_CONFIG_FILE, CHECKPOINT_WEIGHTS_FILE};
+pub use config::{Positional, TransformerConfig};
+pub use error::ModelError;
+pub use tokens::{model_inputs, BOS, VOCAB_SIZE};
+pub use transformer::Transformer;

@@ -1,0 +1,155 @@
+//! The decoder-only Transformer: token (and position) embeddings, pre-LN blocks, final LayerNorm, a 2-logit
+//! head. `forward(tokens)` is a thin layer over `forward_embeddings(embeds)` so that soft prompts can prepend
+//! embedding vectors and hard prompts prepend tokens through one model.
+
+use burn::module::Module;
+use burn::nn::{Embedding, LayerNorm, Linear};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use crate::block::Block;
+
+/// Decoder-only pre-LN Transformer over {0, 1, BOS} predicting the next bit.
+#[derive(Module, Debug)]
+pub struct Transformer {
+    pub token_embedding: Embedding,
+    /// `None` for sinusoidal positions (no parameters).
+    pub position_embedding: Option<Embedding>,
+    pub blocks: Vec<Block>,
+    pub final_norm: LayerNorm,
+    pub head: Linear,
+    pub d_model: usize,
+    pub context: usize,
+}
+
+impl Transformer {
+    /// Next-bit logits for token ids.
+    ///
+    /// # Shapes
+    /// - `tokens`: `[batch, seq]`, ids in {0, 1, BOS}, `seq ≤ context`
+    /// - output: `[batch, seq, 2]`, logits of x_{t+1} ∈ {0, 1} at each position t
+    pub fn forward(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+        self.forward_embeddings(self.embed_tokens(tokens))
+    }
+
+    /// Token embeddings without positions, the space soft prompts live in.
+    ///
+    /// # Shapes
+    /// - `tokens`: `[batch, seq]` → output `[batch, seq, d_model]`
+    pub fn embed_tokens(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+        self.token_embedding.forward(tokens)
+    }
+
+    /// Next-bit logits for a sequence of input embeddings (positions are added here).
+    ///
+    /// # Shapes
+    /// - `embeds`: `[batch, seq, d_model]`, `seq ≤ context`
+    /// - output: `[batch, seq, 2]`
+    pub fn forward_embeddings(&self, embeds: Tensor<3>) -> Tensor<3> {
+        let [_, seq, d_model] = embeds.dims();
+        assert!(seq <= self.context, "input of {seq} positions exceeds the model context of {}", self.context);
+        let device = embeds.device();
+        let positions = self.positions(seq, &device).reshape([1, seq, d_model]); // [1, seq, d_model]
+        let mut x = embeds + positions; // [batch, seq, d_model]
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        self.head.forward(self.final_norm.forward(x)) // [batch, seq, 2]
+    }
+
+    /// Log-probabilities of the next bit, `log_softmax(forward(tokens))`.
+    ///
+    /// # Shapes
+    /// - `tokens`: `[batch, seq]` → output `[batch, seq, 2]`
+    pub fn log_probs(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+        log_softmax(self.forward(tokens), 2)
+    }
+
+    /// Position encodings for the first `seq` positions, `[seq, d_model]`.
+    fn positions(&self, seq: usize, device: &Device) -> Tensor<2> {
+        match &self.position_embedding {
+            Some(table) => table.weight.val().slice([0..seq, 0..self.d_model]),
+            None => Tensor::from_data(TensorData::new(sinusoidal_table(seq, self.d_model), [seq, self.d_model]), device),
+        }
+    }
+}
+
+/// The fixed encodings of Vaswani et al. (2017, §3.5): PE(t, 2i) = sin(t / 10000^{2i/d}),
+/// PE(t, 2i+1) = cos(t / 10000^{2i/d}), row-major `[seq, d]`.
+fn sinusoidal_table(seq: usize, d: usize) -> Vec<f32> {
+    let mut table = Vec::with_capacity(seq * d);
+    for t in 0..seq {
+        for j in 0..d {
+            let frequency = 10_000f64.powf(-((j / 2 * 2) as f64) / d as f64);
+            let angle = t as f64 * frequency;
+            table.push(if j % 2 == 0 { angle.sin() } else { angle.cos() } as f32);
+        }
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Positional, TransformerConfig};
+
+    fn tokens(rows: &[&[i64]], device: &Device) -> Tensor<2, Int> {
+        let (batch, seq) = (rows.len(), rows[0].len());
+        let flat: Vec<i64> = rows.iter().flat_map(|row| row.iter().copied()).collect();
+        Tensor::from_data(TensorData::new(flat, [batch, seq]), device)
+    }
+
+    fn logits(model: &Transformer, rows: &[&[i64]], device: &Device) -> Vec<f32> {
+        model.forward(tokens(rows, device)).into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    #[test]
+    fn changing_a_later_token_never_changes_an_earlier_prediction() {
+        for positional in [Positional::Learned, Positional::Sinusoidal] {
+            let device = Device::flex();
+            device.seed(7);
+            let config = TransformerConfig { d_model: 16, n_heads: 2, context: 12, positional, ..Default::default() };
+            let model = config.init(&device);
+            let base: Vec<i64> = vec![2, 1, 0, 1, 1, 0, 0, 1, 0, 1];
+            let reference = logits(&model, &[&base], &device);
+            for changed_at in 1..base.len() {
+                let mut altered = base.clone();
+                altered[changed_at] = 1 - altered[changed_at];
+                let after = logits(&model, &[&altered], &device);
+                // Positions before `changed_at` (2 logits each) must be bit-identical.
+                assert_eq!(&after[..2 * changed_at], &reference[..2 * changed_at], "{positional:?}, change at {changed_at}");
+                assert_ne!(after[2 * changed_at..], reference[2 * changed_at..], "the change must be visible later");
+            }
+        }
+    }
+
+    #[test]
+    fn forward_is_forward_embeddings_of_the_token_embeddings() {
+        let device = Device::flex();
+        device.seed(3);
+        let model = TransformerConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }.init(&device);
+        let ids = tokens(&[&[2, 0, 1, 1], &[2, 1, 1, 0]], &device);
+        let direct: Vec<f32> = model.forward(ids.clone()).into_data().try_to_vec::<f32>().unwrap();
+        let through: Vec<f32> = model.forward_embeddings(model.embed_tokens(ids)).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(direct, through);
+    }
+
+    #[test]
+    fn sinusoidal_table_starts_with_sin_zero_and_cos_zero() {
+        // t = 0: sin 0 = 0, cos 0 = 1; t = 1, j = 0: sin(1).
+        let table = sinusoidal_table(2, 4);
+        assert_eq!(&table[..4], &[0.0, 1.0, 0.0, 1.0]);
+        assert!((table[4] - 1f32.sin()).abs() < 1e-7);
+    }
+
+    #[test]
+    fn log_probs_of_both_bits_sum_to_one() {
+        let device = Device::flex();
+        device.seed(1);
+        let model = TransformerConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }.init(&device);
+        let lp: Vec<f32> = model.log_probs(tokens(&[&[2, 0, 1]], &device)).into_data().try_to_vec::<f32>().unwrap();
+        for pair in lp.chunks(2) {
+            assert!((pair[0].exp() + pair[1].exp() - 1.0).abs() < 1e-6);
+        }
+    }
+}

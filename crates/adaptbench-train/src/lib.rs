@@ -1,0 +1,23 @@
+//! Training and evaluation of the neural predictor against the exact Bayes floor: batches drawn fresh from a
+//! source, the next-bit log-loss in bits, AdamW with warm-up + cosine decay and global-norm clipping, and
+//! evaluation on a fixed held-out set whose Bayes-optimal loss is computed exactly.
+
+mod batch;
+mod clip;
+mod config;
+mod error;
+mod evaluate;
+mod loss;
+mod pretrain;
+mod schedule;
+mod trainer;
+
+pub use batch::{sample_sequences, Batch};
+pub use clip::clip_global_norm;
+pub use config::PretrainConfig;
+pub use error::TrainError;
+pub use evaluate::{Evaluation, HeldOut};
+pub use loss::{next_bit_log_probs, next_bit_loss_nats};
+pub use pretrain::{pretrain, PretrainOutcome, PretrainRow, StepReport};
+pub use schedule::WarmupCosine;
+pub use trainer::Trainer;

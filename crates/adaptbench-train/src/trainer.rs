@@ -1,0 +1,55 @@
+//! One optimisation step, shared by pretraining and (later) fine-tuning: forward, next-bit loss, backward,
+//! global-norm clipping, AdamW update.
+
+use adaptbench_model::Transformer;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+
+use crate::batch::Batch;
+use crate::clip::clip_global_norm;
+use crate::config::PretrainConfig;
+use crate::loss::next_bit_loss_nats;
+
+/// A model (on an autodiff device) with its AdamW state.
+pub struct Trainer {
+    /// `None` only transiently inside `step`, where the optimizer takes the model by value.
+    model: Option<Transformer>,
+    optimizer: ModuleOptimizer,
+    grad_clip: f64,
+}
+
+impl Trainer {
+    /// AdamW with the config's β₁, β₂, ε and decoupled weight decay; clipping at `config.grad_clip`.
+    pub fn new(model: Transformer, config: &PretrainConfig) -> Self {
+        let optimizer = AdamWConfig::new()
+            .with_beta_1(config.beta1 as f32)
+            .with_beta_2(config.beta2 as f32)
+            .with_epsilon(config.epsilon as f32)
+            .with_weight_decay(config.weight_decay as f32)
+            .init();
+        Self { model: Some(model), optimizer, grad_clip: config.grad_clip }
+    }
+
+    /// One step at learning rate `lr` on `batch` (built on the model's autodiff device).
+    /// Returns the batch's mean loss before the update, in bits per token.
+    pub fn step(&mut self, batch: Batch, lr: f64) -> f64 {
+        let model = self.model.take().expect("the model is present between steps");
+        let loss = next_bit_loss_nats(model.forward(batch.inputs), batch.targets);
+        let loss_bits = loss.clone().into_scalar::<f32>() as f64 / std::f64::consts::LN_2;
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        if self.grad_clip > 0.0 {
+            clip_global_norm(&model, &mut grads, self.grad_clip);
+        }
+        self.model = Some(self.optimizer.step(lr, model, grads));
+        loss_bits
+    }
+
+    /// The current weights (still on the autodiff device).
+    pub fn model(&self) -> &Transformer {
+        self.model.as_ref().expect("the model is present between steps")
+    }
+
+    /// The trained weights.
+    pub fn into_model(self) -> Transformer {
+        self.model.expect("the model is present between steps")
+    }
+}

@@ -1,0 +1,96 @@
+//! The experiment configuration: one TOML file, parsed with unknown keys rejected, then validated as a whole
+//! before any work starts (the binary's "low args → high args" step).
+
+use std::path::Path;
+
+use adaptbench_model::TransformerConfig;
+use adaptbench_train::PretrainConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+use crate::layout::Layout;
+
+/// A whole experiment as written in `configs/*.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// Run name; results go to `results/<name>/` unless `--out` says otherwise. Default: the file's stem.
+    #[serde(default)]
+    pub name: String,
+    /// Master seed; every random draw derives from it. Default: 0.
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default)]
+    pub model: TransformerConfig,
+    #[serde(default)]
+    pub pretrain: PretrainConfig,
+    #[serde(default)]
+    pub layout: Layout,
+}
+
+impl ExperimentConfig {
+    /// Reads, parses and validates `path`. Every failure is a [`ConfigError`] naming the key.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| ConfigError::from_message(format!("cannot read {}: {error}", path.display())))?;
+        let mut config: Self = toml::from_str(&text)
+            .map_err(|error| ConfigError::from_message(format!("{}: {error}", path.display())))?;
+        if config.name.is_empty() {
+            config.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every table and the constraints between them.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !self.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+            return Err(ConfigError::new("name", format!("{:?}", self.name), "letters, digits, '-', '_' and '.' only"));
+        }
+        self.model.validate("model").map_err(ConfigError::from_message)?;
+        self.pretrain.validate("pretrain", self.model.context).map_err(ConfigError::from_message)?;
+        self.layout.validate(self.pretrain.seq_len)
+    }
+
+    /// The resolved configuration as TOML, every default written out.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("an ExperimentConfig always serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ExperimentConfig, ConfigError> {
+        let config: ExperimentConfig =
+            toml::from_str(text).map_err(ConfigError::from_message)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    #[test]
+    fn an_empty_file_is_the_documented_defaults() {
+        let config = parse("name = \"x\"").unwrap();
+        assert_eq!(config.model, TransformerConfig::default());
+        assert_eq!(config.pretrain, PretrainConfig::default());
+    }
+
+    #[test]
+    fn the_resolved_config_parses_back_to_itself() {
+        let config = parse("name = \"x\"\nseed = 3\n[model]\nd_model = 32").unwrap();
+        assert_eq!(parse(&config.to_toml()).unwrap(), config);
+    }
+
+    #[test]
+    fn an_unknown_key_is_named() {
+        let message = parse("name = \"x\"\n[pretrain]\nstepz = 3").unwrap_err().to_string();
+        assert!(message.contains("unknown field `stepz`"), "{message}");
+    }
+
+    #[test]
+    fn prompt_room_beyond_the_trained_positions_is_rejected() {
+        let message = parse("name = \"x\"\n[layout]\nprompt_max_len = 16\ntask_len = 56").unwrap_err().to_string();
+        assert!(message.contains("layout.prompt_max_len = 16") && message.contains("0..=8"), "{message}");
+    }
+}

@@ -1,0 +1,40 @@
+//! The `adaptbench` command line.
+
+mod cache;
+mod cli;
+mod commands;
+mod error;
+mod experiment;
+mod layout;
+mod manifest;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::error::ConfigError;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Pretrain(args) => commands::pretrain::run(args),
+        Command::Sources => commands::sources::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            // Bad input is exit code 2, like clap's own usage errors; failures while working are 1.
+            if error.downcast_ref::<ConfigError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! End-to-end runs of the `adaptbench` binary on seconds-long configs: the files it writes, their schema,
+//! determinism, the base cache, and bad input rejected with exit code 2 before anything is written.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const TINY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/tiny.toml");
+
+fn adaptbench(args: &[&str], cache: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_adaptbench"))
+        .args(args)
+        .env("ADAPTBENCH_CACHE", cache)
+        .output()
+        .expect("the adaptbench binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn pretrain(out: &Path, cache: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["pretrain", TINY, "--out", out.to_str().unwrap(), "--quiet", "--threads", "1"];
+    args.extend_from_slice(extra);
+    let output = adaptbench(&args, cache);
+    assert!(output.status.success(), "pretrain failed:\n{}", text(&output));
+    output
+}
+
+fn read_rows(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|record| record.unwrap().iter().map(|field| field.parse::<f64>().unwrap()).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn pretrain_writes_the_documented_files_with_finite_sane_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let output = pretrain(&out, &dir.path().join("cache"), &["--no-cache"]);
+    for file in ["config.resolved.toml", "manifest.json", "pretrain.csv", "pretrain.json", "checkpoint/model.bpk", "checkpoint/model.toml"] {
+        assert!(out.join(file).is_file(), "missing {file}");
+    }
+    let (header, rows) = read_rows(&out.join("pretrain.csv"));
+    assert_eq!(header, ["step", "train_loss_bits", "eval_loss_bits", "bayes_loss_bits", "excess_bits"]);
+    // tiny.toml: 40 steps, evaluated every 20 → rows at steps 20 and 40.
+    assert_eq!(rows.iter().map(|row| row[0]).collect::<Vec<_>>(), [20.0, 40.0]);
+    for row in &rows {
+        assert!(row.iter().all(|value| value.is_finite()), "{row:?}");
+        // Bayes floor of mix(0.2, 0.7): between the known-θ entropy (≈0.80) and 1 bit.
+        assert!(row[3] > 0.75 && row[3] < 1.0, "bayes {row:?}");
+        assert!((row[4] - (row[2] - row[3])).abs() < 1e-12, "excess = eval − bayes: {row:?}");
+        assert!(row[4] > -0.02, "the model cannot beat the Bayes floor beyond noise: {row:?}");
+    }
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(summary.contains("Bayes floor") && summary.contains("excess"), "{summary}");
+    // The resolved config is a complete, loadable config.
+    let resolved = fs::read_to_string(out.join("config.resolved.toml")).unwrap();
+    assert!(resolved.contains("eval_batch_size = 64") && resolved.contains("positional = \"learned\""), "{resolved}");
+}
+
+#[test]
+fn the_same_config_and_seed_give_the_same_pretrain_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let (first, second) = (dir.path().join("a"), dir.path().join("b"));
+    pretrain(&first, &cache, &["--no-cache"]);
+    pretrain(&second, &cache, &["--no-cache"]);
+    assert_eq!(fs::read(first.join("pretrain.csv")).unwrap(), fs::read(second.join("pretrain.csv")).unwrap());
+    assert_eq!(
+        fs::read(first.join("checkpoint/model.bpk")).unwrap(),
+        fs::read(second.join("checkpoint/model.bpk")).unwrap()
+    );
+}
+
+#[test]
+fn a_second_run_reuses_the_cached_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let (first, second) = (dir.path().join("a"), dir.path().join("b"));
+    pretrain(&first, &cache, &[]);
+    let output = pretrain(&second, &cache, &[]);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Reused the cached base"), "{}", text(&output));
+    let manifest: serde_json::Value = serde_json::from_str(&fs::read_to_string(second.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["details"]["cache"]["hit"], true);
+    assert_eq!(fs::read(first.join("pretrain.csv")).unwrap(), fs::read(second.join("pretrain.csv")).unwrap());
+}
+
+/// Writes tiny.toml with `from` replaced by `to` and runs pretrain on it.
+fn run_bad_config(from: &str, to: &str) -> (Output, PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let original = fs::read_to_string(TINY).unwrap();
+    assert!(original.contains(from), "tiny.toml must contain {from:?}");
+    let config = dir.path().join("bad.toml");
+    fs::write(&config, original.replacen(from, to, 1)).unwrap();
+    let out = dir.path().join("out");
+    let output = adaptbench(&["pretrain", config.to_str().unwrap(), "--out", out.to_str().unwrap()], &dir.path().join("cache"));
+    (output, out, dir)
+}
+
+#[test]
+fn bad_configs_exit_with_code_2_naming_the_key_and_write_nothing() {
+    let cases = [
+        ("steps = 40", "steps = 40\nstepz = 1", "unknown field `stepz`"),
+        ("thetas = [0.2, 0.7]", "thetas = [0.2, 1.7]", "pretrain.source.thetas[1]"),
+        ("weights = [0.5, 0.5]", "weights = [0.5, 0.25, 0.25]", "pretrain.source.weights"),
+        ("prompt_max_len = 4", "prompt_max_len = 9", "layout.prompt_max_len = 9"),
+        ("seq_len = 24", "seq_len = 30", "pretrain.seq_len = 30"),
+    ];
+    for (from, to, expected) in cases {
+        let (output, out, dir) = run_bad_config(from, to);
+        let message = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{to}: {message}");
+        assert!(message.contains(expected), "{to}: expected {expected:?} in\n{message}");
+        assert!(!out.exists(), "{to}: nothing may be written");
+        assert!(!dir.path().join("cache").exists(), "{to}: nothing may be cached");
+    }
+}
+
+#[test]
+fn an_unavailable_backend_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = adaptbench(&["pretrain", TINY, "--out", out.to_str().unwrap(), "--backend", "tpu"], dir.path());
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(!out.exists());
+}
+
+#[test]
+fn sources_lists_every_kind_with_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = adaptbench(&["sources"], dir.path());
+    assert!(output.status.success());
+    let listing = String::from_utf8_lossy(&output.stdout);
+    for kind in ["bern", "mix", "beta", "switching", "markov"] {
+        assert!(listing.contains(&format!("kind = \"{kind}\"")), "{kind} missing from\n{listing}");
+    }
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [vec!["--help"], vec!["pretrain", "--help"], vec!["sources", "--help"]] {
+        let output = adaptbench(&command, dir.path());
+        assert!(output.status.success());
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Example"), "{command:?}");
+    }
+}
