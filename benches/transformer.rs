@@ -12,6 +12,9 @@ use burn::module::Module;
 use burn::tensor::Device;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SEQ_LEN: usize = 64;
 
 fn quickstart_model() -> TransformerConfig {

@@ -70,11 +70,9 @@ fn the_same_config_and_seed_give_the_same_pretrain_csv() {
     let (first, second) = (dir.path().join("a"), dir.path().join("b"));
     pretrain(&first, &cache, &["--no-cache"]);
     pretrain(&second, &cache, &["--no-cache"]);
+    // Held-out losses printed to 17 digits fingerprint the weights; the weight files themselves differ in
+    // burn's per-process random parameter ids, so they are not compared byte for byte.
     assert_eq!(fs::read(first.join("pretrain.csv")).unwrap(), fs::read(second.join("pretrain.csv")).unwrap());
-    assert_eq!(
-        fs::read(first.join("checkpoint/model.bpk")).unwrap(),
-        fs::read(second.join("checkpoint/model.bpk")).unwrap()
-    );
 }
 
 #[test]

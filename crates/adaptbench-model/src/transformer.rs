@@ -105,8 +105,11 @@ mod tests {
 
     #[test]
     fn changing_a_later_token_never_changes_an_earlier_prediction() {
-        for positional in [Positional::Learned, Positional::Sinusoidal] {
-            let device = Device::flex();
+        // Both attention paths: the fused kernel (inference) and the differentiable one (autodiff).
+        let cases = [Positional::Learned, Positional::Sinusoidal]
+            .into_iter()
+            .flat_map(|positional| [(positional, Device::flex()), (positional, Device::flex().autodiff())]);
+        for (positional, device) in cases {
             device.seed(7);
             let config = TransformerConfig { d_model: 16, n_heads: 2, context: 12, positional, ..Default::default() };
             let model = config.init(&device);
