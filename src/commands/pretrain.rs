@@ -177,7 +177,7 @@ fn describe(config: &ExperimentConfig, s: &PretrainSummary, compute: &ComputeArg
     format!(
         "Pretrained a {}-layer, d_model {} Transformer ({} parameters) on {} for {} steps × {} sequences × {} tokens \
          ({:.2}M tokens, seed {}). {provenance} On {} held-out sequences it scores {:.4} bits/token against the exact \
-         Bayes floor of {:.4}: excess {:+.4} ± {:.4} bits/token (95% CI). Results in {}.",
+         Bayes floor of {:.4}: excess {:+.5} ± {:.5} bits/token (95% CI). Results in {}.",
         m.n_layers,
         m.d_model,
         s.parameters,
