@@ -8,7 +8,6 @@
 use adaptbench_model::TransformerConfig;
 use adaptbench_sources::{rng, SourceSpec};
 use adaptbench_train::{sample_sequences, Batch, PretrainConfig, Trainer};
-use burn::module::Module;
 use burn::tensor::Device;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -29,8 +28,7 @@ fn sequences(count: usize) -> Vec<Vec<u8>> {
 fn training_step(c: &mut Criterion) {
     let batch_size = 64;
     let device = Device::flex().autodiff();
-    device.seed(0);
-    let mut trainer = Trainer::new(quickstart_model().init(&device), &PretrainConfig::default());
+    let mut trainer = Trainer::new(quickstart_model().init_seeded(&device, 0), &PretrainConfig::default());
     let data = sequences(batch_size);
     let mut group = c.benchmark_group("train_step_d64_l2");
     group.throughput(Throughput::Elements((batch_size * SEQ_LEN) as u64));
@@ -41,8 +39,7 @@ fn training_step(c: &mut Criterion) {
 fn forward_only(c: &mut Criterion) {
     let batch_size = 256;
     let device = Device::flex();
-    device.seed(0);
-    let model = quickstart_model().init(&device.clone().autodiff()).valid();
+    let model = quickstart_model().init_seeded(&device, 0);
     let data = sequences(batch_size);
     let mut group = c.benchmark_group("forward_d64_l2");
     group.throughput(Throughput::Elements((batch_size * SEQ_LEN) as u64));

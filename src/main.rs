@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.downcast_ref::<commands::pretrain::Interrupted>().is_some() => ExitCode::from(130),
         Err(error) => {
             eprintln!("error: {error}");
             for cause in error.chain().skip(1) {

@@ -1,11 +1,14 @@
 //! `adaptbench pretrain CONFIG`: train the base model on the meta-distribution (or reuse the cached base)
 //! and report it against the exact Bayes floor.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use adaptbench_model::{load_checkpoint, save_checkpoint, write_bytes_atomically};
 use adaptbench_sources::derive_seed;
-use adaptbench_train::{pretrain, PretrainRow, StepReport};
+use adaptbench_train::{pretrain, PretrainEnd, PretrainRow, ResumePoint, StepReport};
 use anyhow::Context;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
@@ -63,7 +66,10 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
             read_summary(&out.join("pretrain.json"))?
         }
         None => {
-            let summary = train_base(&config, &device, &out, args.compute.quiet)?;
+            let resume = ResumePoint::new(out.join("resume"), key.as_str());
+            let Some(summary) = train_base(&config, &device, &out, &resume, args.compute.quiet)? else {
+                return Err(Interrupted.into());
+            };
             let files: Vec<(PathBuf, &str)> = BASE_FILES.iter().map(|name| (out.join(name), *name)).collect();
             cache.store(&key, &files)?;
             summary
@@ -102,9 +108,20 @@ pub fn prepare_compute(compute: &ComputeArgs) -> anyhow::Result<Device> {
         .map_err(|error| ConfigError::from_message(error).into())
 }
 
-/// Trains the base and writes its checkpoint, `pretrain.csv` and `pretrain.json` under `out`.
-fn train_base(config: &ExperimentConfig, device: &Device, out: &Path, quiet: bool) -> anyhow::Result<PretrainSummary> {
+/// Trains the base (resuming from `resume` if an earlier run of the same base was interrupted) and writes its
+/// checkpoint, `pretrain.csv` and `pretrain.json` under `out`. Returns `None` if interrupted by Ctrl-C, after
+/// saving the state to resume from.
+fn train_base(
+    config: &ExperimentConfig,
+    device: &Device,
+    out: &Path,
+    resume: &ResumePoint,
+    quiet: bool,
+) -> anyhow::Result<Option<PretrainSummary>> {
     let source = config.pretrain.source.build()?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&interrupted);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
     let progress = bar(config.pretrain.steps as u64, "pretrain", quiet);
     let mut on_step = |report: &StepReport| {
         progress.set_position(report.step as u64);
@@ -113,9 +130,24 @@ fn train_base(config: &ExperimentConfig, device: &Device, out: &Path, quiet: boo
             .map(|e| format!(" | held-out excess {:+.4} bits", e.excess_bits))
             .unwrap_or_default();
         progress.set_message(format!("loss {:.4} bits/token{eval}", report.train_loss_bits));
+        if interrupted.load(Ordering::SeqCst) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     };
-    let outcome = pretrain(&config.model, &config.pretrain, source.as_ref(), config.seed, device, &mut on_step);
+    let end = pretrain(&config.model, &config.pretrain, source.as_ref(), config.seed, device, Some(resume), &mut on_step)?;
     progress.finish_and_clear();
+    let outcome = match end {
+        PretrainEnd::Finished(outcome) => outcome,
+        PretrainEnd::Interrupted { step } => {
+            eprintln!(
+                "Interrupted after step {step} of {}; the state is saved in {}. Run the same command again to resume.",
+                config.pretrain.steps,
+                resume.dir().display()
+            );
+            return Ok(None);
+        }
+    };
+    if outcome.resumed_from > 0 && !quiet {
+        eprintln!("Resumed from step {} of an interrupted run.", outcome.resumed_from);
+    }
 
     save_checkpoint(&out.join("checkpoint"), &outcome.model, &config.model)?;
     write_bytes_atomically(&out.join("pretrain.csv"), &pretrain_csv(&outcome.rows)?)?;
@@ -135,8 +167,21 @@ fn train_base(config: &ExperimentConfig, device: &Device, out: &Path, quiet: boo
         parameters: config.model.total_params(),
     };
     write_bytes_atomically(&out.join("pretrain.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
-    Ok(summary)
+    resume.clear()?;
+    Ok(Some(summary))
 }
+
+/// Pretraining stopped by Ctrl-C; `main` exits with 130, the shell convention for SIGINT.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
 
 /// `pretrain.csv` as bytes, floats printed with full precision so two runs compare exactly.
 fn pretrain_csv(rows: &[PretrainRow]) -> anyhow::Result<Vec<u8>> {

@@ -74,8 +74,7 @@ mod tests {
     #[test]
     fn a_saved_checkpoint_loads_back_to_identical_outputs() {
         let device = Device::flex();
-        device.seed(11);
-        let model = small().init(&device);
+        let model = small().init_seeded(&device, 11);
         let dir = tempfile::tempdir().unwrap();
         save_checkpoint(dir.path(), &model, &small()).unwrap();
         device.seed(99); // a different init, overwritten by the load

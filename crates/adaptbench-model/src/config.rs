@@ -1,8 +1,9 @@
 //! `TransformerConfig`: the model's hyper-parameters as they appear in a TOML `[model]` table, validated at
 //! load, and its `init` (the config → init pair of burn).
 
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::{EmbeddingConfig, LayerNormConfig, LinearConfig};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::attention::CausalSelfAttention;
@@ -121,8 +122,24 @@ impl TransformerConfig {
         2.0 * self.non_embedding_params() as f64 + 2.0 * (self.n_layers * seq_len * self.d_model) as f64
     }
 
+    /// Builds a model initialised from `seed`: the same seed gives the same weights, whatever else runs.
+    ///
+    /// burn draws initial weights from one process-wide generator shared by every thread; seeding and
+    /// drawing under one lock keeps two concurrent inits (parallel tests, several cells) from interleaving
+    /// their draws.
+    pub fn init_seeded(&self, device: &Device, seed: u64) -> Transformer {
+        static DEVICE_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _guard = DEVICE_RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        device.seed(seed);
+        let model = self.init(device);
+        // burn initialises parameters lazily, at their first use: force every draw now, under the lock.
+        model.visit(&mut Materialize);
+        model
+    }
+
     /// Builds a freshly initialised model on `device` (PyTorch-equivalent inits: Kaiming-uniform linears,
-    /// N(0, 1) embeddings, LayerNorm γ = 1, β = 0). Draws come from the device's seeded generator.
+    /// N(0, 1) embeddings, LayerNorm γ = 1, β = 0), drawing from the device's generator as it stands; use
+    /// [`TransformerConfig::init_seeded`] for reproducible weights.
     pub fn init(&self, device: &Device) -> Transformer {
         let d = self.d_model;
         let linear = |d_in: usize, d_out: usize| LinearConfig::new(d_in, d_out).init(device);
@@ -157,6 +174,15 @@ impl TransformerConfig {
     }
 }
 
+/// Touches every parameter so that burn's lazy initialisation runs.
+struct Materialize;
+
+impl ModuleVisitor for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        param.val();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +196,22 @@ mod tests {
         let config = TransformerConfig::default();
         assert_eq!(config.non_embedding_params(), 100_226);
         assert_eq!(config.total_params(), 104_514);
+    }
+
+    #[test]
+    fn seeded_inits_are_reproducible_even_when_threads_init_at_once() {
+        let config = TransformerConfig { d_model: 8, n_heads: 2, context: 4, ..Default::default() };
+        let weights = |seed: u64| -> Vec<f32> {
+            let model = config.init_seeded(&Device::flex(), seed);
+            model.head.weight.val().into_data().try_to_vec::<f32>().unwrap()
+        };
+        let sequential: Vec<_> = (0..4).map(weights).collect();
+        assert_ne!(sequential[0], sequential[1], "different seeds, different weights");
+        let concurrent: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4).map(|seed| scope.spawn(move || weights(seed))).collect();
+            handles.into_iter().map(|handle| handle.join().unwrap()).collect()
+        });
+        assert_eq!(concurrent, sequential);
     }
 
     #[test]

@@ -110,9 +110,8 @@ mod tests {
             .into_iter()
             .flat_map(|positional| [(positional, Device::flex()), (positional, Device::flex().autodiff())]);
         for (positional, device) in cases {
-            device.seed(7);
             let config = TransformerConfig { d_model: 16, n_heads: 2, context: 12, positional, ..Default::default() };
-            let model = config.init(&device);
+            let model = config.init_seeded(&device, 7);
             let base: Vec<i64> = vec![2, 1, 0, 1, 1, 0, 0, 1, 0, 1];
             let reference = logits(&model, &[&base], &device);
             for changed_at in 1..base.len() {
@@ -129,8 +128,7 @@ mod tests {
     #[test]
     fn forward_is_forward_embeddings_of_the_token_embeddings() {
         let device = Device::flex();
-        device.seed(3);
-        let model = TransformerConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }.init(&device);
+        let model = TransformerConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }.init_seeded(&device, 3);
         let ids = tokens(&[&[2, 0, 1, 1], &[2, 1, 1, 0]], &device);
         let direct: Vec<f32> = model.forward(ids.clone()).into_data().try_to_vec::<f32>().unwrap();
         let through: Vec<f32> = model.forward_embeddings(model.embed_tokens(ids)).into_data().try_to_vec::<f32>().unwrap();
@@ -148,8 +146,7 @@ mod tests {
     #[test]
     fn log_probs_of_both_bits_sum_to_one() {
         let device = Device::flex();
-        device.seed(1);
-        let model = TransformerConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }.init(&device);
+        let model = TransformerConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }.init_seeded(&device, 1);
         let lp: Vec<f32> = model.log_probs(tokens(&[&[2, 0, 1]], &device)).into_data().try_to_vec::<f32>().unwrap();
         for pair in lp.chunks(2) {
             assert!((pair[0].exp() + pair[1].exp() - 1.0).abs() < 1e-6);

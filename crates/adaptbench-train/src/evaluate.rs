@@ -47,11 +47,14 @@ impl HeldOut {
         let mut model_bits = Vec::with_capacity(self.sequences.len());
         for chunk in self.sequences.chunks(batch_size) {
             let batch = Batch::new(chunk, device);
-            let [rows, seq] = batch.inputs.dims();
+            let [_, seq] = batch.inputs.dims();
             let log_probs = next_bit_log_probs(model.forward(batch.inputs), batch.targets); // [rows, seq]
-            let per_sequence = log_probs.sum_dim(1).reshape([rows]); // Σ_t ln P(x_t), [rows]
-            let nats: Vec<f32> = per_sequence.into_data().try_to_vec::<f32>().expect("f32 log-probabilities");
-            model_bits.extend(nats.iter().map(|&n| -(n as f64) / (seq as f64 * std::f64::consts::LN_2)));
+            // Summed here in f64, in a fixed order: a backend reduction may split differently from run to
+            // run under rayon, which would break bit-for-bit reproducibility of the reported losses.
+            let nats: Vec<f32> = log_probs.into_data().try_to_vec::<f32>().expect("f32 log-probabilities");
+            model_bits.extend(nats.chunks(seq).map(|row| {
+                -row.iter().map(|&n| n as f64).sum::<f64>() / (seq as f64 * std::f64::consts::LN_2)
+            }));
         }
         let n = model_bits.len() as f64;
         let differences: Vec<f64> = model_bits.iter().zip(&self.bayes_bits).map(|(m, b)| m - b).collect();

@@ -1,6 +1,7 @@
 //! Training and evaluation of the neural predictor against the exact Bayes floor: batches drawn fresh from a
 //! source, the next-bit log-loss in bits, AdamW with warm-up + cosine decay and global-norm clipping, and
-//! evaluation on a fixed held-out set whose Bayes-optimal loss is computed exactly.
+//! evaluation on a fixed held-out set whose Bayes-optimal loss is computed exactly, and bit-exact resumption
+//! of interrupted runs.
 
 mod batch;
 mod clip;
@@ -9,6 +10,7 @@ mod error;
 mod evaluate;
 mod loss;
 mod pretrain;
+mod resume;
 mod schedule;
 mod trainer;
 
@@ -18,6 +20,7 @@ pub use config::PretrainConfig;
 pub use error::TrainError;
 pub use evaluate::{Evaluation, HeldOut};
 pub use loss::{next_bit_log_probs, next_bit_loss_nats};
-pub use pretrain::{pretrain, PretrainOutcome, PretrainRow, StepReport};
+pub use pretrain::{pretrain, PretrainEnd, PretrainOutcome, PretrainRow, StepReport};
+pub use resume::ResumePoint;
 pub use schedule::WarmupCosine;
 pub use trainer::Trainer;

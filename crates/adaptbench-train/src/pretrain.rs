@@ -1,16 +1,20 @@
 //! The pretraining loop: fresh batches from the meta-distribution, AdamW under a warm-up + cosine schedule,
-//! global-norm clipping, and periodic evaluation on a fixed held-out set against the exact Bayes floor.
+//! global-norm clipping, periodic evaluation on a fixed held-out set against the exact Bayes floor, and
+//! resumable state at every evaluation.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
-use adaptbench_model::{Transformer, TransformerConfig};
+use adaptbench_model::{ModelError, Transformer, TransformerConfig};
 use adaptbench_sources::{derive_seed, rng, Source};
 use burn::module::Module;
 use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
 
 use crate::batch::{sample_sequences, Batch};
 use crate::config::PretrainConfig;
 use crate::evaluate::{Evaluation, HeldOut};
+use crate::resume::{Progress, ResumePoint};
 use crate::trainer::Trainer;
 
 /// What the loop reports after every step (for progress bars and logs).
@@ -26,7 +30,7 @@ pub struct StepReport {
 }
 
 /// One row of `pretrain.csv`, written at every evaluation.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PretrainRow {
     pub step: usize,
     /// Mean training loss over the steps since the previous row, bits per token.
@@ -42,61 +46,99 @@ pub struct PretrainOutcome {
     pub model: Transformer,
     pub rows: Vec<PretrainRow>,
     pub final_eval: Evaluation,
-    /// Wall time of the optimisation steps alone (evaluations excluded).
+    /// Wall time of the optimisation steps alone (evaluations excluded), over all sessions of the run.
     pub train_seconds: f64,
-    /// Total wall time including evaluations.
+    /// Total wall time including evaluations, over all sessions of the run.
     pub wall_seconds: f64,
+    /// The step this session started from (0 unless resumed).
+    pub resumed_from: usize,
 }
 
-/// Pretrains a fresh model of `model_config` on `source`.
+/// How a call to [`pretrain`] ended.
+pub enum PretrainEnd {
+    Finished(PretrainOutcome),
+    /// `on_step` asked to stop after `step`; the state at that step is saved if a resume point was given.
+    Interrupted { step: usize },
+}
+
+/// Pretrains a fresh model of `model_config` on `source`, or continues the run saved at `resume`.
 ///
 /// Every random draw derives from `seed`: model init (`pretrain/init`), training batches (`pretrain/data`)
-/// and the held-out set (`pretrain/eval`), so the same seed gives the same numbers on the CPU backend.
-/// `device` is an inference device; training runs on its autodiff twin.
+/// and the held-out set (`pretrain/eval`), so the same seed gives the same numbers on the CPU backend —
+/// across interruptions too: a resumed run replays the data stream to its step. `device` is an inference
+/// device; training runs on its autodiff twin. `on_step` returning `Break` stops the loop after saving.
 pub fn pretrain(
     model_config: &TransformerConfig,
     config: &PretrainConfig,
     source: &dyn Source,
     seed: u64,
     device: &Device,
-    on_step: &mut dyn FnMut(&StepReport),
-) -> PretrainOutcome {
+    resume: Option<&ResumePoint>,
+    on_step: &mut dyn FnMut(&StepReport) -> ControlFlow<()>,
+) -> Result<PretrainEnd, ModelError> {
     let started = Instant::now();
     let train_device = device.clone().autodiff();
-    train_device.seed(derive_seed(seed, "pretrain/init"));
-    let mut trainer = Trainer::new(model_config.init(&train_device), config);
+    let mut trainer = Trainer::new(model_config.init_seeded(&train_device, derive_seed(seed, "pretrain/init")), config);
+    let mut progress = Progress {
+        fingerprint: String::new(),
+        step: 0,
+        rows: Vec::new(),
+        loss_sum: 0.0,
+        loss_count: 0,
+        train_seconds: 0.0,
+        wall_seconds: 0.0,
+    };
+    if let Some(point) = resume {
+        let (restored, saved) = point.load(trainer)?;
+        trainer = restored;
+        progress = saved.unwrap_or(progress);
+    }
+    let resumed_from = progress.step;
     let mut data_rng = rng(derive_seed(seed, "pretrain/data"));
+    for _ in 0..resumed_from {
+        sample_sequences(source, &mut data_rng, config.batch_size, config.seq_len);
+    }
     let held_out = HeldOut::draw(source, &mut rng(derive_seed(seed, "pretrain/eval")), config.eval_sequences, config.seq_len);
-
     let schedule = config.schedule();
-    let mut rows = Vec::new();
     let mut last_eval = None;
-    let (mut loss_sum, mut loss_count) = (0.0, 0usize);
-    let mut train_seconds = 0.0;
 
-    for step in 0..config.steps {
+    // Wall time of earlier sessions plus this one's so far.
+    let save = |trainer: &Trainer, progress: &Progress| -> Result<(), ModelError> {
+        let Some(point) = resume else { return Ok(()) };
+        let wall_seconds = progress.wall_seconds + started.elapsed().as_secs_f64();
+        point.save(trainer, &Progress { wall_seconds, ..progress.clone() })
+    };
+
+    for step in resumed_from..config.steps {
         let step_started = Instant::now();
         let sequences = sample_sequences(source, &mut data_rng, config.batch_size, config.seq_len);
         let lr = schedule.at(step);
         let loss_bits = trainer.step(Batch::new(&sequences, &train_device), lr);
-        train_seconds += step_started.elapsed().as_secs_f64();
-        loss_sum += loss_bits;
-        loss_count += 1;
+        progress.train_seconds += step_started.elapsed().as_secs_f64();
+        progress.loss_sum += loss_bits;
+        progress.loss_count += 1;
+        progress.step = step + 1;
 
-        let finished = step + 1;
-        if finished % config.eval_every == 0 || finished == config.steps {
+        if progress.step % config.eval_every == 0 || progress.step == config.steps {
             let evaluation = held_out.evaluate(&trainer.model().valid(), config.eval_batch_size, device);
-            rows.push(PretrainRow {
-                step: finished,
-                train_loss_bits: loss_sum / loss_count as f64,
+            progress.rows.push(PretrainRow {
+                step: progress.step,
+                train_loss_bits: progress.loss_sum / progress.loss_count as f64,
                 eval_loss_bits: evaluation.loss_bits,
                 bayes_loss_bits: evaluation.bayes_bits,
                 excess_bits: evaluation.excess_bits,
             });
-            (loss_sum, loss_count) = (0.0, 0);
+            (progress.loss_sum, progress.loss_count) = (0.0, 0);
             last_eval = Some(evaluation);
+            if progress.step < config.steps {
+                save(&trainer, &progress)?;
+            }
         }
-        on_step(&StepReport { step: finished, steps: config.steps, train_loss_bits: loss_bits, lr, last_eval });
+        let report = StepReport { step: progress.step, steps: config.steps, train_loss_bits: loss_bits, lr, last_eval };
+        if on_step(&report).is_break() && progress.step < config.steps {
+            save(&trainer, &progress)?;
+            return Ok(PretrainEnd::Interrupted { step: progress.step });
+        }
     }
 
     let model = trainer.into_model().valid();
@@ -104,5 +146,72 @@ pub fn pretrain(
         Some(evaluation) => evaluation,
         None => held_out.evaluate(&model, config.eval_batch_size, device),
     };
-    PretrainOutcome { model, rows, final_eval, train_seconds, wall_seconds: started.elapsed().as_secs_f64() }
+    Ok(PretrainEnd::Finished(PretrainOutcome {
+        model,
+        rows: progress.rows,
+        final_eval,
+        train_seconds: progress.train_seconds,
+        wall_seconds: progress.wall_seconds + started.elapsed().as_secs_f64(),
+        resumed_from,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use adaptbench_sources::SourceSpec;
+
+    fn tiny() -> (TransformerConfig, PretrainConfig) {
+        let model = TransformerConfig { d_model: 16, n_layers: 1, n_heads: 2, context: 16, ..Default::default() };
+        let pretrain = PretrainConfig {
+            steps: 30,
+            batch_size: 8,
+            seq_len: 16,
+            warmup_steps: 3,
+            eval_every: 10,
+            eval_sequences: 32,
+            eval_batch_size: 32,
+            ..Default::default()
+        };
+        (model, pretrain)
+    }
+
+    fn run(resume: Option<&ResumePoint>, stop_after: Option<usize>) -> PretrainEnd {
+        let (model, config) = tiny();
+        let source = SourceSpec::Mix { thetas: vec![0.2, 0.7], weights: vec![0.5, 0.5] }.build().unwrap();
+        let mut on_step = |report: &StepReport| {
+            if Some(report.step) == stop_after { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        };
+        pretrain(&model, &config, source.as_ref(), 9, &Device::flex(), resume, &mut on_step).unwrap()
+    }
+
+    fn finished(end: PretrainEnd) -> PretrainOutcome {
+        match end {
+            PretrainEnd::Finished(outcome) => outcome,
+            PretrainEnd::Interrupted { step } => panic!("interrupted at {step}"),
+        }
+    }
+
+    #[test]
+    fn an_interrupted_run_resumes_to_exactly_the_uninterrupted_numbers() {
+        let reference = finished(run(None, None));
+        // Stop off an evaluation boundary (step 14: mid-way through the running loss of rows 20) and at one.
+        for stop in [14, 20] {
+            let dir = tempfile::tempdir().unwrap();
+            let point = ResumePoint::new(dir.path(), "run-a");
+            assert!(matches!(run(Some(&point), Some(stop)), PretrainEnd::Interrupted { step } if step == stop));
+            let resumed = finished(run(Some(&point), None));
+            assert_eq!(resumed.resumed_from, stop);
+            assert_eq!(resumed.rows, reference.rows, "stopped at {stop}");
+        }
+    }
+
+    #[test]
+    fn state_of_another_run_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        run(Some(&ResumePoint::new(dir.path(), "run-a")), Some(14));
+        let fresh = finished(run(Some(&ResumePoint::new(dir.path(), "run-b")), None));
+        assert_eq!(fresh.resumed_from, 0);
+        assert_eq!(fresh.rows, finished(run(None, None)).rows);
+    }
 }

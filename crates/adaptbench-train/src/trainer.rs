@@ -1,7 +1,10 @@
 //! One optimisation step, shared by pretraining and (later) fine-tuning: forward, next-bit loss, backward,
 //! global-norm clipping, AdamW update.
 
-use adaptbench_model::Transformer;
+use std::path::Path;
+
+use adaptbench_model::{write_atomically, ModelError, Transformer};
+use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 
 use crate::batch::Batch;
@@ -51,5 +54,24 @@ impl Trainer {
     /// The trained weights.
     pub fn into_model(self) -> Transformer {
         self.model.expect("the model is present between steps")
+    }
+
+    /// Saves the weights and the AdamW state (moments, step counts) to two burnpack files, atomically each.
+    pub fn save(&self, weights: &Path, optimizer: &Path) -> Result<(), ModelError> {
+        write_atomically(weights, |temporary| self.model().clone().save_file(temporary))?;
+        write_atomically(optimizer, |temporary| self.optimizer.save(temporary))
+    }
+
+    /// Restores what [`Trainer::save`] wrote. Parameter ids travel with the weights, so the optimizer state
+    /// re-attaches to the same parameters and training continues bit for bit.
+    pub fn load(mut self, weights: &Path, optimizer: &Path) -> Result<Self, ModelError> {
+        let record_error = |path: &Path, error: burn::store::RecordError| ModelError::Record {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        };
+        let model = self.model.take().expect("the model is present between steps");
+        self.model = Some(model.try_load_file(weights).map_err(|error| record_error(weights, error))?);
+        self.optimizer = self.optimizer.load(optimizer).map_err(|error| record_error(optimizer, error))?;
+        Ok(self)
     }
 }
