@@ -44,8 +44,14 @@ impl ExperimentConfig {
 
     /// Checks every table and the constraints between them.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if !self.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
-            return Err(ConfigError::new("name", format!("{:?}", self.name), "letters, digits, '-', '_' and '.' only"));
+        // The name becomes a directory under results/: no separators, and no leading dot (".", "..").
+        let allowed = self.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !allowed || self.name.starts_with('.') {
+            return Err(ConfigError::new(
+                "name",
+                format!("{:?}", self.name),
+                "letters, digits, '-', '_' and '.', not starting with '.'",
+            ));
         }
         self.model.validate("model").map_err(ConfigError::from_message)?;
         self.pretrain.validate("pretrain", self.model.context).map_err(ConfigError::from_message)?;
@@ -80,6 +86,14 @@ mod tests {
     fn the_resolved_config_parses_back_to_itself() {
         let config = parse("name = \"x\"\nseed = 3\n[model]\nd_model = 32").unwrap();
         assert_eq!(parse(&config.to_toml()).unwrap(), config);
+    }
+
+    #[test]
+    fn a_name_that_would_escape_the_results_directory_is_rejected() {
+        for name in ["..", "a/b", ".hidden"] {
+            let message = parse(&format!("name = \"{name}\"")).unwrap_err().to_string();
+            assert!(message.contains("name = "), "{message}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::cli::{Cli, Command};
 use crate::error::ConfigError;
 
 // burn-flex allocates a fresh buffer for most ops; glibc's malloc returns large ones to the kernel and pays
-// page faults to get them back. mimalloc keeps them: +8–15% training throughput here (README, "Speed").
+// page faults to get them back. mimalloc keeps them: +8% training throughput here (README, "Speed").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
