@@ -9,12 +9,13 @@ pub const VOCAB_SIZE: usize = 3;
 /// the logits at position `t` predict `x_{t+1}` (teacher forcing).
 ///
 /// Returns the row-major input ids, `sequences.len() × n` long.
+///
+/// # Panics
+/// If a sequence is empty: it has no token to predict (configs require lengths ≥ 1).
 pub fn model_inputs(sequences: &[Vec<u8>]) -> Vec<i64> {
     let mut ids = Vec::with_capacity(sequences.iter().map(Vec::len).sum());
     for sequence in sequences {
-        if sequence.is_empty() {
-            continue;
-        }
+        assert!(!sequence.is_empty(), "an empty sequence has no token to predict");
         ids.push(BOS as i64);
         ids.extend(sequence[..sequence.len() - 1].iter().map(|&x| x as i64));
     }
