@@ -119,7 +119,8 @@ pub fn pretrain(
         progress.loss_count += 1;
         progress.step = step + 1;
 
-        if progress.step % config.eval_every == 0 || progress.step == config.steps {
+        let at_eval = progress.step % config.eval_every == 0 || progress.step == config.steps;
+        if at_eval {
             let evaluation = held_out.evaluate(&trainer.model().valid(), config.eval_batch_size, device);
             progress.rows.push(PretrainRow {
                 step: progress.step,
@@ -136,7 +137,9 @@ pub fn pretrain(
         }
         let report = StepReport { step: progress.step, steps: config.steps, train_loss_bits: loss_bits, lr, last_eval };
         if on_step(&report).is_break() && progress.step < config.steps {
-            save(&trainer, &progress)?;
+            if !at_eval {
+                save(&trainer, &progress)?; // an evaluation step has just been saved
+            }
             return Ok(PretrainEnd::Interrupted { step: progress.step });
         }
     }
