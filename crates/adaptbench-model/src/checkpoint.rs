@@ -27,8 +27,7 @@ pub struct Checkpoint {
 /// Saves `model` and its `config` into `dir` (created if needed). Each file is written atomically, weights
 /// first, so a directory with a config file always has complete weights.
 pub fn save_checkpoint(dir: &Path, model: &Transformer, config: &TransformerConfig) -> Result<(), ModelError> {
-    let weights = dir.join(CHECKPOINT_WEIGHTS_FILE);
-    write_atomically(&weights, |temporary| model.clone().save_file(temporary))?;
+    save_weights(model, &dir.join(CHECKPOINT_WEIGHTS_FILE))?;
     let text = toml::to_string(config).map_err(|error| ModelError::Parse {
         path: dir.join(CHECKPOINT_CONFIG_FILE),
         message: error.to_string(),
@@ -54,12 +53,20 @@ pub fn load_checkpoint(
             expected: format!("{expected:?}"),
         });
     }
-    let weights = dir.join(CHECKPOINT_WEIGHTS_FILE);
-    let model = config
-        .init(device)
-        .try_load_file(&weights)
-        .map_err(|error| ModelError::Record { path: weights, message: error.to_string() })?;
+    let model = load_weights(config.init(device), &dir.join(CHECKPOINT_WEIGHTS_FILE))?;
     Ok(Checkpoint { model, config })
+}
+
+/// Writes `model`'s weights (burnpack, parameter ids included) to `path`, atomically.
+pub fn save_weights(model: &Transformer, path: &Path) -> Result<(), ModelError> {
+    write_atomically(path, |temporary| model.clone().save_file(temporary))
+}
+
+/// Loads the weights at `path` into `model`, which must have the same architecture.
+pub fn load_weights(model: Transformer, path: &Path) -> Result<Transformer, ModelError> {
+    model
+        .try_load_file(path)
+        .map_err(|error| ModelError::Record { path: path.to_path_buf(), message: error.to_string() })
 }
 
 #[cfg(test)]

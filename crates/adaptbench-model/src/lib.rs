@@ -19,7 +19,9 @@ pub use atomic::{write_atomically, write_bytes_atomically};
 pub use attention::CausalSelfAttention;
 pub use backend::Backend;
 pub use block::{Block, Mlp};
-pub use checkpoint::{load_checkpoint, save_checkpoint, Checkpoint, CHECKPOINT_CONFIG_FILE, CHECKPOINT_WEIGHTS_FILE};
+pub use checkpoint::{
+    load_checkpoint, load_weights, save_checkpoint, save_weights, Checkpoint, CHECKPOINT_CONFIG_FILE, CHECKPOINT_WEIGHTS_FILE,
+};
 pub use config::{Positional, TransformerConfig};
 pub use error::ModelError;
 pub use tokens::{model_inputs, BOS, VOCAB_SIZE};

@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-use adaptbench_model::{write_atomically, ModelError, Transformer};
-use burn::module::Module;
+use adaptbench_model::{load_weights, save_weights, write_atomically, ModelError, Transformer};
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 
 use crate::batch::Batch;
@@ -58,20 +57,19 @@ impl Trainer {
 
     /// Saves the weights and the AdamW state (moments, step counts) to two burnpack files, atomically each.
     pub fn save(&self, weights: &Path, optimizer: &Path) -> Result<(), ModelError> {
-        write_atomically(weights, |temporary| self.model().clone().save_file(temporary))?;
+        save_weights(self.model(), weights)?;
         write_atomically(optimizer, |temporary| self.optimizer.save(temporary))
     }
 
     /// Restores what [`Trainer::save`] wrote. Parameter ids travel with the weights, so the optimizer state
     /// re-attaches to the same parameters and training continues bit for bit.
     pub fn load(mut self, weights: &Path, optimizer: &Path) -> Result<Self, ModelError> {
-        let record_error = |path: &Path, error: burn::store::RecordError| ModelError::Record {
-            path: path.to_path_buf(),
-            message: error.to_string(),
-        };
         let model = self.model.take().expect("the model is present between steps");
-        self.model = Some(model.try_load_file(weights).map_err(|error| record_error(weights, error))?);
-        self.optimizer = self.optimizer.load(optimizer).map_err(|error| record_error(optimizer, error))?;
+        self.model = Some(load_weights(model, weights)?);
+        self.optimizer = self.optimizer.load(optimizer).map_err(|error| ModelError::Record {
+            path: optimizer.to_path_buf(),
+            message: error.to_string(),
+        })?;
         Ok(self)
     }
 }
