@@ -28,7 +28,7 @@ fn sequences(count: usize) -> Vec<Vec<u8>> {
 fn training_step(c: &mut Criterion) {
     let batch_size = 64;
     let device = Device::flex().autodiff();
-    let mut trainer = Trainer::new(quickstart_model().init_seeded(&device, 0), &PretrainConfig::default());
+    let mut trainer = Trainer::new(quickstart_model().init_seeded(&device, 0), &PretrainConfig::default().optimizer());
     let data = sequences(batch_size);
     let mut group = c.benchmark_group("train_step_d64_l2");
     group.throughput(Throughput::Elements((batch_size * SEQ_LEN) as u64));

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::attention::CausalSelfAttention;
 use crate::block::{Block, Mlp};
 use crate::error::ModelError;
+use crate::seeded::with_device_seed;
 use crate::tokens::VOCAB_SIZE;
 use crate::transformer::Transformer;
 
@@ -124,17 +125,15 @@ impl TransformerConfig {
 
     /// Builds a model initialised from `seed`: the same seed gives the same weights, whatever else runs.
     ///
-    /// burn draws initial weights from one process-wide generator shared by every thread; seeding and
-    /// drawing under one lock keeps two concurrent inits (parallel tests, several cells) from interleaving
-    /// their draws.
+    /// burn draws initial weights from one process-wide generator shared by every thread: see
+    /// [`with_device_seed`].
     pub fn init_seeded(&self, device: &Device, seed: u64) -> Transformer {
-        static DEVICE_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _guard = DEVICE_RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        device.seed(seed);
-        let model = self.init(device);
-        // burn initialises parameters lazily, at their first use: force every draw now, under the lock.
-        model.visit(&mut Materialize);
-        model
+        with_device_seed(device, seed, || {
+            let model = self.init(device);
+            // burn initialises parameters lazily, at their first use: force every draw now, under the lock.
+            model.visit(&mut Materialize);
+            model
+        })
     }
 
     /// Builds a freshly initialised model on `device` (PyTorch-equivalent inits: Kaiming-uniform linears,

@@ -12,6 +12,7 @@ mod block;
 mod checkpoint;
 mod config;
 mod error;
+mod seeded;
 mod tokens;
 mod transformer;
 
@@ -24,5 +25,6 @@ pub use checkpoint::{
 };
 pub use config::{Positional, TransformerConfig};
 pub use error::ModelError;
+pub use seeded::with_device_seed;
 pub use tokens::{model_inputs, BOS, VOCAB_SIZE};
 pub use transformer::Transformer;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
 use crate::schedule::WarmupCosine;
+use crate::trainer::OptimizerSettings;
 
 /// Pretraining hyper-parameters. Batches are drawn fresh from the meta-distribution at every step, so there
 /// are no epochs: `steps × batch_size × seq_len` tokens are seen once each.
@@ -94,7 +95,11 @@ impl PretrainConfig {
             ));
         }
         if self.warmup_steps > self.steps {
-            return Err(invalid("warmup_steps", self.warmup_steps.to_string(), format!("allowed range 0..={}", self.steps)));
+            return Err(invalid(
+                "warmup_steps",
+                self.warmup_steps.to_string(),
+                format!("allowed range 0..={}", self.steps),
+            ));
         }
         let open_unit = |field: &str, value: f64| {
             if value > 0.0 && value < 1.0 {
@@ -120,9 +125,25 @@ impl PretrainConfig {
         Ok(())
     }
 
+    /// The AdamW and clipping settings of this table.
+    pub fn optimizer(&self) -> OptimizerSettings {
+        OptimizerSettings {
+            beta1: self.beta1,
+            beta2: self.beta2,
+            epsilon: self.epsilon,
+            weight_decay: self.weight_decay,
+            grad_clip: self.grad_clip,
+        }
+    }
+
     /// The learning-rate schedule these settings describe.
     pub fn schedule(&self) -> WarmupCosine {
-        WarmupCosine { peak: self.lr, floor: self.lr * self.final_lr_ratio, warmup: self.warmup_steps, total: self.steps }
+        WarmupCosine {
+            peak: self.lr,
+            floor: self.lr * self.final_lr_ratio,
+            warmup: self.warmup_steps,
+            total: self.steps,
+        }
     }
 }
 

@@ -1,13 +1,15 @@
 //! Evaluation against the exact Bayes floor: a fixed held-out set of sequences, the model's log-loss on it,
-//! the Bayes-optimal log-loss on the same sequences, and their paired difference (excess loss) with a 95% CI.
+//! the Bayes-optimal log-loss on the same sequences, their paired difference (excess loss) with a 95% CI,
+//! next-bit accuracy and calibration.
 
 use adaptbench_model::Transformer;
 use adaptbench_sources::Source;
+use burn::tensor::activation::log_softmax;
 use burn::tensor::Device;
 use rand::RngCore;
 
 use crate::batch::{sample_sequences, Batch};
-use crate::loss::next_bit_log_probs;
+use crate::calibration::Calibration;
 
 /// A fixed evaluation set with each sequence's exact Bayes-optimal loss.
 pub struct HeldOut {
@@ -20,11 +22,17 @@ pub struct HeldOut {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evaluation {
     pub loss_bits: f64,
+    /// Half-width of the 95% CI of `loss_bits` over sequences (normal approximation 1.96·s/√n).
+    pub loss_ci95: f64,
     pub bayes_bits: f64,
     /// `loss_bits − bayes_bits` (≥ 0 up to sampling noise).
     pub excess_bits: f64,
     /// Half-width of the 95% CI of `excess_bits`, over sequences (paired, normal approximation 1.96·s/√n).
     pub excess_ci95: f64,
+    /// Next-bit accuracy of the model's arg-max prediction.
+    pub accuracy: f64,
+    /// Expected calibration error of the model's P(x = 1) (see [`Calibration`]).
+    pub ece: f64,
     pub sequences: usize,
 }
 
@@ -44,30 +52,70 @@ impl HeldOut {
 
     /// Evaluates `model` (on an inference device) in batches of `batch_size` sequences.
     pub fn evaluate(&self, model: &Transformer, batch_size: usize, device: &Device) -> Evaluation {
-        let mut model_bits = Vec::with_capacity(self.sequences.len());
-        for chunk in self.sequences.chunks(batch_size) {
-            let batch = Batch::new(chunk, device);
-            let [_, seq] = batch.inputs.dims();
-            let log_probs = next_bit_log_probs(model.forward(batch.inputs), batch.targets); // [rows, seq]
-            // Summed here in f64, in a fixed order: a backend reduction may split differently from run to
-            // run under rayon, which would break bit-for-bit reproducibility of the reported losses.
-            let nats: Vec<f32> = log_probs.into_data().try_to_vec::<f32>().expect("f32 log-probabilities");
-            model_bits.extend(nats.chunks(seq).map(|row| {
-                -row.iter().map(|&n| n as f64).sum::<f64>() / (seq as f64 * std::f64::consts::LN_2)
-            }));
-        }
-        let n = model_bits.len() as f64;
+        let mut calibration = Calibration::default();
+        let model_bits = score(model, &self.sequences, batch_size, device, Some(&mut calibration));
         let differences: Vec<f64> = model_bits.iter().zip(&self.bayes_bits).map(|(m, b)| m - b).collect();
-        let excess = differences.iter().sum::<f64>() / n;
-        let variance = differences.iter().map(|d| (d - excess).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        let (loss_bits, loss_ci95) = mean_ci95(&model_bits);
+        let (excess_bits, excess_ci95) = mean_ci95(&differences);
         Evaluation {
-            loss_bits: model_bits.iter().sum::<f64>() / n,
-            bayes_bits: self.bayes_bits.iter().sum::<f64>() / n,
-            excess_bits: excess,
-            excess_ci95: 1.96 * (variance / n).sqrt(),
+            loss_bits,
+            loss_ci95,
+            bayes_bits: self.bayes_bits.iter().sum::<f64>() / self.bayes_bits.len() as f64,
+            excess_bits,
+            excess_ci95,
+            accuracy: calibration.accuracy(),
+            ece: calibration.expected_calibration_error(),
             sequences: model_bits.len(),
         }
     }
+}
+
+/// Mean next-bit loss of `model` on `sequences`, bits per token (no Bayes reference needed, e.g. for early
+/// stopping on a validation split).
+pub fn mean_loss_bits(model: &Transformer, sequences: &[Vec<u8>], batch_size: usize, device: &Device) -> f64 {
+    let bits = score(model, sequences, batch_size, device, None);
+    bits.iter().sum::<f64>() / bits.len() as f64
+}
+
+/// Per-sequence mean loss in bits per token; also feeds every (P(x = 1), x) pair to `calibration`.
+fn score(
+    model: &Transformer,
+    sequences: &[Vec<u8>],
+    batch_size: usize,
+    device: &Device,
+    mut calibration: Option<&mut Calibration>,
+) -> Vec<f64> {
+    let mut model_bits = Vec::with_capacity(sequences.len());
+    for chunk in sequences.chunks(batch_size) {
+        let batch = Batch::new(chunk, device);
+        let log_probs = log_softmax(model.forward(batch.inputs), 2); // [rows, seq, 2]
+        // Summed here in f64, in a fixed order: a backend reduction may split differently from run to
+        // run under rayon, which would break bit-for-bit reproducibility of the reported losses.
+        let nats: Vec<f32> = log_probs.into_data().try_to_vec::<f32>().expect("f32 log-probabilities");
+        for (sequence, row) in chunk.iter().zip(nats.chunks(2 * sequence_len(chunk))) {
+            let mut total = 0.0f64;
+            for (&x, pair) in sequence.iter().zip(row.chunks(2)) {
+                total += pair[x as usize] as f64;
+                if let Some(calibration) = calibration.as_deref_mut() {
+                    calibration.add((pair[1] as f64).exp(), x);
+                }
+            }
+            model_bits.push(-total / (sequence.len() as f64 * std::f64::consts::LN_2));
+        }
+    }
+    model_bits
+}
+
+fn sequence_len(chunk: &[Vec<u8>]) -> usize {
+    chunk.first().map_or(0, Vec::len)
+}
+
+/// Mean and 95% CI half-width `1.96 · s / √n` (sample standard deviation; 0 for a single value).
+fn mean_ci95(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, 1.96 * (variance / n).sqrt())
 }
 
 /// `−(1/n) Σ_t log2 P(x_t)` where `predictions[t] = P(x_t = 1 | x_<t)`.
@@ -90,5 +138,29 @@ mod tests {
         // x = 1 with P(1) = ¾, then x = 0 with P(1) = ¼, i.e. P(0) = ¾: both cost −log2 ¾.
         let loss = mean_log_loss_bits(&[1, 0], &[0.75, 0.25]);
         assert!((loss - -(0.75f64.log2())).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_ci_of_one_two_three_is_the_normal_half_width() {
+        // Mean 2, s = 1, n = 3: 1.96 / √3.
+        let (mean, ci) = mean_ci95(&[1.0, 2.0, 3.0]);
+        assert_eq!(mean, 2.0);
+        assert!((ci - 1.96 / 3f64.sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_model_evaluated_on_the_bayes_sequences_reports_consistent_fields() {
+        use adaptbench_model::TransformerConfig;
+        use adaptbench_sources::{rng, SourceSpec};
+        let device = Device::flex();
+        let model = TransformerConfig { d_model: 16, n_heads: 2, context: 12, ..Default::default() }.init_seeded(&device, 4);
+        let source = SourceSpec::Bern { p: 0.8 }.build().unwrap();
+        let held_out = HeldOut::draw(source.as_ref(), &mut rng(5), 40, 12);
+        let evaluation = held_out.evaluate(&model, 16, &device);
+        assert!((evaluation.loss_bits - evaluation.bayes_bits - evaluation.excess_bits).abs() < 1e-12);
+        assert!((0.0..=1.0).contains(&evaluation.accuracy) && (0.0..=1.0).contains(&evaluation.ece));
+        assert_eq!(evaluation.sequences, 40);
+        // The loss of the same model through the validation path is the same number.
+        assert_eq!(mean_loss_bits(&model, &held_out.sequences, 16, &device), evaluation.loss_bits);
     }
 }

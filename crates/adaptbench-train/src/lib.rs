@@ -4,6 +4,7 @@
 //! of interrupted runs.
 
 mod batch;
+mod calibration;
 mod clip;
 mod config;
 mod error;
@@ -15,12 +16,13 @@ mod schedule;
 mod trainer;
 
 pub use batch::{sample_sequences, Batch};
+pub use calibration::{Calibration, ECE_BINS};
 pub use clip::clip_global_norm;
 pub use config::PretrainConfig;
 pub use error::TrainError;
-pub use evaluate::{Evaluation, HeldOut};
+pub use evaluate::{mean_loss_bits, Evaluation, HeldOut};
 pub use loss::{next_bit_log_probs, next_bit_loss_nats};
 pub use pretrain::{pretrain, PretrainEnd, PretrainOutcome, PretrainRow, StepReport};
 pub use resume::ResumePoint;
 pub use schedule::WarmupCosine;
-pub use trainer::Trainer;
+pub use trainer::{OptimizerSettings, Trainer};

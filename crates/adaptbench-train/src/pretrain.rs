@@ -78,7 +78,8 @@ pub fn pretrain(
 ) -> Result<PretrainEnd, ModelError> {
     let started = Instant::now();
     let train_device = device.clone().autodiff();
-    let mut trainer = Trainer::new(model_config.init_seeded(&train_device, derive_seed(seed, "pretrain/init")), config);
+    let mut trainer =
+        Trainer::new(model_config.init_seeded(&train_device, derive_seed(seed, "pretrain/init")), &config.optimizer());
     let mut progress = Progress {
         fingerprint: String::new(),
         step: 0,
@@ -98,7 +99,8 @@ pub fn pretrain(
     for _ in 0..resumed_from {
         sample_sequences(source, &mut data_rng, config.batch_size, config.seq_len);
     }
-    let held_out = HeldOut::draw(source, &mut rng(derive_seed(seed, "pretrain/eval")), config.eval_sequences, config.seq_len);
+    let held_out =
+        HeldOut::draw(source, &mut rng(derive_seed(seed, "pretrain/eval")), config.eval_sequences, config.seq_len);
     let schedule = config.schedule();
     let mut last_eval = None;
 

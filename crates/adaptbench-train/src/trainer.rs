@@ -1,5 +1,6 @@
-//! One optimisation step, shared by pretraining and (later) fine-tuning: forward, next-bit loss, backward,
-//! global-norm clipping, AdamW update.
+//! One optimisation step, shared by pretraining and fine-tuning: forward, next-bit loss, backward,
+//! global-norm clipping, AdamW update. Parameters that do not require gradients (frozen) get no gradient,
+//! so AdamW leaves them bit-identical.
 
 use std::path::Path;
 
@@ -8,8 +9,19 @@ use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 
 use crate::batch::Batch;
 use crate::clip::clip_global_norm;
-use crate::config::PretrainConfig;
 use crate::loss::next_bit_loss_nats;
+
+/// AdamW and clipping settings, shared by pretraining and fine-tuning.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OptimizerSettings {
+    pub beta1: f64,
+    pub beta2: f64,
+    pub epsilon: f64,
+    /// Decoupled weight decay (Loshchilov & Hutter 2019).
+    pub weight_decay: f64,
+    /// Global gradient-norm bound; 0 disables clipping.
+    pub grad_clip: f64,
+}
 
 /// A model (on an autodiff device) with its AdamW state.
 pub struct Trainer {
@@ -20,15 +32,15 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// AdamW with the config's β₁, β₂, ε and decoupled weight decay; clipping at `config.grad_clip`.
-    pub fn new(model: Transformer, config: &PretrainConfig) -> Self {
+    /// AdamW with the given β₁, β₂, ε and decoupled weight decay; clipping at `settings.grad_clip`.
+    pub fn new(model: Transformer, settings: &OptimizerSettings) -> Self {
         let optimizer = AdamWConfig::new()
-            .with_beta_1(config.beta1 as f32)
-            .with_beta_2(config.beta2 as f32)
-            .with_epsilon(config.epsilon as f32)
-            .with_weight_decay(config.weight_decay as f32)
+            .with_beta_1(settings.beta1 as f32)
+            .with_beta_2(settings.beta2 as f32)
+            .with_epsilon(settings.epsilon as f32)
+            .with_weight_decay(settings.weight_decay as f32)
             .init();
-        Self { model: Some(model), optimizer, grad_clip: config.grad_clip }
+        Self { model: Some(model), optimizer, grad_clip: settings.grad_clip }
     }
 
     /// One step at learning rate `lr` on `batch` (built on the model's autodiff device).
@@ -66,10 +78,10 @@ impl Trainer {
     pub fn load(mut self, weights: &Path, optimizer: &Path) -> Result<Self, ModelError> {
         let model = self.model.take().expect("the model is present between steps");
         self.model = Some(load_weights(model, weights)?);
-        self.optimizer = self.optimizer.load(optimizer).map_err(|error| ModelError::Record {
-            path: optimizer.to_path_buf(),
-            message: error.to_string(),
-        })?;
+        self.optimizer = self
+            .optimizer
+            .load(optimizer)
+            .map_err(|error| ModelError::Record { path: optimizer.to_path_buf(), message: error.to_string() })?;
         Ok(self)
     }
 }

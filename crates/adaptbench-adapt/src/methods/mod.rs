@@ -1,0 +1,167 @@
+//! The weight methods, one file each, and the `[methods]` table that chooses among them. Each method turns
+//! the frozen-or-not base into a trainable model, runs the shared fine-tuning loop, and hands back merged
+//! inference weights of the base's structure, ready for interpolation and evaluation.
+
+pub mod embed;
+pub mod full;
+pub mod head;
+pub mod lora;
+pub mod lp_ft;
+
+use adaptbench_model::Transformer;
+use burn::module::{Module, ParamGroup};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AdaptError;
+use crate::finetune::finetune;
+use crate::finetune_config::FinetuneConfig;
+use crate::task_data::TaskData;
+use crate::trainable::trainable_params;
+
+/// The `[methods]` table: each sub-table present enables that method (an empty table takes its defaults).
+/// Without a `[methods]` table, every weight method runs with its defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodsConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full: Option<full::FullConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<head::HeadConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embed: Option<embed::EmbedConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lp_ft: Option<lp_ft::LpFtConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lora: Option<lora::LoraConfig>,
+}
+
+impl Default for MethodsConfig {
+    fn default() -> Self {
+        Self {
+            full: Some(Default::default()),
+            head: Some(Default::default()),
+            embed: Some(Default::default()),
+            lp_ft: Some(Default::default()),
+            lora: Some(Default::default()),
+        }
+    }
+}
+
+impl MethodsConfig {
+    /// The enabled methods, in a fixed order.
+    pub fn configured(&self) -> Vec<MethodConfig> {
+        let mut methods = Vec::new();
+        methods.extend(self.full.clone().map(MethodConfig::Full));
+        methods.extend(self.head.clone().map(MethodConfig::Head));
+        methods.extend(self.embed.clone().map(MethodConfig::Embed));
+        methods.extend(self.lp_ft.clone().map(MethodConfig::LpFt));
+        methods.extend(self.lora.clone().map(MethodConfig::Lora));
+        methods
+    }
+
+    /// Checks every enabled method's table (keys prefixed by `table`).
+    pub fn validate(&self, table: &str) -> Result<(), AdaptError> {
+        self.configured().iter().try_for_each(|method| method.validate(&format!("{table}.{}", method.name())))
+    }
+}
+
+/// One configured weight method.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MethodConfig {
+    Full(full::FullConfig),
+    Head(head::HeadConfig),
+    Embed(embed::EmbedConfig),
+    LpFt(lp_ft::LpFtConfig),
+    Lora(lora::LoraConfig),
+}
+
+/// An adapted model: merged inference weights with the base's structure, and its cost.
+pub struct Adapted {
+    pub model: Transformer,
+    /// Scalars updated by the adaptation (hand-checkable: README, tests).
+    pub trainable_params: usize,
+    pub steps: usize,
+    pub seconds: f64,
+}
+
+impl MethodConfig {
+    /// The method's name in configs and in `metrics.csv`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Full(_) => "full",
+            Self::Head(_) => "head",
+            Self::Embed(_) => "embed",
+            Self::LpFt(_) => "lp_ft",
+            Self::Lora(_) => "lora",
+        }
+    }
+
+    /// Its hyper-parameters as `key=value;…`, the `params` column of `metrics.csv`.
+    pub fn params(&self) -> String {
+        match self {
+            Self::Full(config) => format!("lr={}", config.lr),
+            Self::Head(config) => format!("lr={}", config.lr),
+            Self::Embed(config) => format!("lr={}", config.lr),
+            Self::LpFt(config) => config.params(),
+            Self::Lora(config) => config.params(),
+        }
+    }
+
+    fn validate(&self, table: &str) -> Result<(), AdaptError> {
+        match self {
+            Self::Full(config) => config.validate(table),
+            Self::Head(config) => config.validate(table),
+            Self::Embed(config) => config.validate(table),
+            Self::LpFt(config) => config.validate(table),
+            Self::Lora(config) => config.validate(table),
+        }
+    }
+
+    /// Adapts `base` (inference weights) to `data`. `seed` drives the batch order and any random init;
+    /// `device` is the inference device (training runs on its autodiff twin).
+    pub fn adapt(
+        &self,
+        base: &Transformer,
+        data: &TaskData,
+        finetune: &FinetuneConfig,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Adapted, AdaptError> {
+        match self {
+            Self::Full(config) => Ok(config.adapt(base, data, finetune, seed, device)),
+            Self::Head(config) => Ok(config.adapt(base, data, finetune, seed, device)),
+            Self::Embed(config) => Ok(config.adapt(base, data, finetune, seed, device)),
+            Self::LpFt(config) => Ok(config.adapt(base, data, finetune, seed, device)),
+            Self::Lora(config) => config.adapt(base, data, finetune, seed, device),
+        }
+    }
+}
+
+/// A trainable copy of `base` on the autodiff twin of `device`: every parameter trainable with `None`,
+/// else only the parameters at the paths of `trainable`.
+pub(crate) fn trainable_copy(base: &Transformer, trainable: Option<&[&str]>, device: &Device) -> Transformer {
+    let model = base.clone().fork(&device.clone().autodiff()).train();
+    match trainable {
+        None => model.set_require_grad(true),
+        Some(paths) => {
+            model.set_require_grad(false).set_require_grad_group(ParamGroup::from_paths(paths.to_vec()), true)
+        }
+    }
+}
+
+/// Fine-tunes only the parameters at `paths` (all of them with `None`) for `finetune.steps` at `lr`.
+pub(crate) fn adapt_parameters(
+    base: &Transformer,
+    paths: Option<&[&str]>,
+    lr: f64,
+    data: &TaskData,
+    finetune_config: &FinetuneConfig,
+    seed: u64,
+    device: &Device,
+) -> Adapted {
+    let model = trainable_copy(base, paths, device);
+    let trainable = trainable_params(&model);
+    let outcome = finetune(model, data, finetune_config, lr, finetune_config.steps, seed, device);
+    Adapted { model: outcome.model.valid(), trainable_params: trainable, steps: outcome.steps, seconds: outcome.seconds }
+}

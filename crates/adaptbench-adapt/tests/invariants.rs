@@ -1,0 +1,192 @@
+//! The invariants of DESIGN.md §5 that every weight method and the interpolation must keep.
+
+use adaptbench_adapt::{
+    interpolate, parameter_paths, trainable_params, EmbedConfig, FinetuneConfig, FullConfig, HeadConfig, InterpolationError,
+    LoraConfig, LoraTarget, LpFtConfig, MethodConfig, TaskData,
+};
+use adaptbench_model::{Transformer, TransformerConfig};
+use adaptbench_sources::SourceSpec;
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+fn small() -> TransformerConfig {
+    TransformerConfig { d_model: 16, n_layers: 2, n_heads: 2, context: 16, ..Default::default() }
+}
+
+fn task_data() -> TaskData {
+    let source = SourceSpec::Bern { p: 0.9 }.build().unwrap();
+    TaskData::draw(source.as_ref(), 5, 16, 12, 0.0)
+}
+
+fn short_budget() -> FinetuneConfig {
+    FinetuneConfig { steps: 12, batch_size: 8, warmup_steps: 2, ..Default::default() }
+}
+
+fn outputs(model: &Transformer, device: &Device) -> Vec<f32> {
+    let ids: Vec<i64> = vec![2, 1, 1, 0, 1, 0, 1, 1, 2, 0, 0, 1, 1, 1, 0, 1];
+    let tokens = Tensor::<2, Int>::from_data(TensorData::new(ids, [2, 8]), device);
+    model.forward(tokens).into_data().try_to_vec::<f32>().unwrap()
+}
+
+/// Every parameter's values, by path.
+fn weights(model: &Transformer) -> Vec<(String, Vec<f32>)> {
+    struct Collect(Vec<String>, Vec<(String, Vec<f32>)>);
+    impl ModuleVisitor for Collect {
+        fn enter_module(&mut self, name: &str, _: &str) {
+            self.0.push(name.into());
+        }
+        fn exit_module(&mut self, _: &str, _: &str) {
+            self.0.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.1.push((self.0.join("."), param.val().into_data().try_to_vec::<f32>().unwrap()));
+        }
+    }
+    let mut collect = Collect(Vec::new(), Vec::new());
+    model.visit(&mut collect);
+    collect.1
+}
+
+fn changed_paths(before: &Transformer, after: &Transformer) -> Vec<String> {
+    weights(before).into_iter().zip(weights(after)).filter(|(b, a)| b.1 != a.1).map(|(b, _)| b.0).collect()
+}
+
+#[test]
+fn lora_with_b_zero_gives_exactly_the_base_outputs() {
+    let device = Device::flex();
+    let base = small().init_seeded(&device, 1);
+    let config = LoraConfig { targets: vec![LoraTarget::Q, LoraTarget::K, LoraTarget::V, LoraTarget::O, LoraTarget::MlpIn, LoraTarget::MlpOut], ..Default::default() };
+    let attached = config.attach(&base, 2, &device).unwrap();
+    assert_eq!(outputs(&attached.valid(), &device), outputs(&base, &device));
+}
+
+#[test]
+fn merged_lora_equals_unmerged_within_1e_5() {
+    let device = Device::flex();
+    let base = small().init_seeded(&device, 1);
+    let config = LoraConfig { lr: 2e-2, ..Default::default() };
+    let trained = adaptbench_adapt::finetune(config.attach(&base, 2, &device).unwrap(), &task_data(), &short_budget(), config.lr, 12, 3, &device);
+    let unmerged = trained.model.valid();
+    let merged = adaptbench_adapt::lora_merge(unmerged.clone());
+    let (a, b) = (outputs(&unmerged, &device), outputs(&merged, &device));
+    assert_ne!(a, outputs(&base, &device), "training moved the adapters off B = 0");
+    let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    assert!(worst <= 1e-5, "max |merged − unmerged| = {worst}");
+    // Merging gives back the base's structure: same paths, same shapes.
+    assert_eq!(parameter_paths(&merged), parameter_paths(&base));
+}
+
+#[test]
+fn alpha_zero_reproduces_the_base_and_alpha_one_the_adapted_model_bit_for_bit() {
+    let device = Device::flex();
+    let base = small().init_seeded(&device, 1);
+    let adapted = MethodConfig::Full(FullConfig::default()).adapt(&base, &task_data(), &short_budget(), 4, &device).unwrap().model;
+    assert_eq!(weights(&interpolate(&base, &adapted, 0.0).unwrap()), weights(&base));
+    assert_eq!(weights(&interpolate(&base, &adapted, 1.0).unwrap()), weights(&adapted));
+    assert_eq!(outputs(&interpolate(&base, &adapted, 0.0).unwrap(), &device), outputs(&base, &device));
+    assert_eq!(outputs(&interpolate(&base, &adapted, 1.0).unwrap(), &device), outputs(&adapted, &device));
+    // In between, every weight is the convex combination (checked on one tensor, to f32 rounding).
+    let half = weights(&interpolate(&base, &adapted, 0.5).unwrap());
+    let (b, a) = (&weights(&base)[0].1, &weights(&adapted)[0].1);
+    for ((h, b), a) in half[0].1.iter().zip(b).zip(a) {
+        assert!((h - 0.5 * (b + a)).abs() <= 1e-6 * (1.0 + b.abs() + a.abs()));
+    }
+}
+
+#[test]
+fn a_mismatched_interpolation_pair_is_an_error() {
+    let device = Device::flex();
+    let base = small().init_seeded(&device, 1);
+    let wider = TransformerConfig { d_model: 32, ..small() }.init_seeded(&device, 1);
+    let deeper = TransformerConfig { n_layers: 3, ..small() }.init_seeded(&device, 1);
+    assert!(matches!(interpolate(&base, &wider, 0.5), Err(InterpolationError::ShapeMismatch { .. })));
+    assert!(matches!(interpolate(&base, &deeper, 0.5), Err(InterpolationError::MissingParameter { present: "adapted", .. })));
+    assert!(matches!(interpolate(&deeper, &base, 0.5), Err(InterpolationError::MissingParameter { present: "base", .. })));
+    assert!(matches!(interpolate(&base, &base, 1.5), Err(InterpolationError::Alpha(_))));
+}
+
+#[test]
+fn frozen_parameters_are_bit_identical_after_training() {
+    let device = Device::flex();
+    let base = small().init_seeded(&device, 1);
+    let data = task_data();
+    let budget = short_budget();
+    let cases: [(MethodConfig, &[&str]); 3] = [
+        (MethodConfig::Head(HeadConfig::default()), &["head.weight", "head.bias"]),
+        (MethodConfig::Embed(EmbedConfig::default()), &["token_embedding.weight"]),
+        // LoRA on q and v: after merging, only those weights may differ from the base.
+        (
+            MethodConfig::Lora(LoraConfig { lr: 2e-2, ..Default::default() }),
+            &["blocks.0.attention.q.weight", "blocks.0.attention.v.weight", "blocks.1.attention.q.weight", "blocks.1.attention.v.weight"],
+        ),
+    ];
+    for (method, trainable) in cases {
+        let adapted = method.adapt(&base, &data, &budget, 6, &device).unwrap();
+        let changed = changed_paths(&base, &adapted.model);
+        assert_eq!(changed, trainable.to_vec(), "{}: exactly the trainable parameters change", method.name());
+    }
+    let full = MethodConfig::Full(FullConfig::default()).adapt(&base, &data, &budget, 6, &device).unwrap();
+    assert_eq!(changed_paths(&base, &full.model).len(), parameter_paths(&base).len(), "full changes everything");
+}
+
+#[test]
+fn trainable_parameter_counts_equal_a_hand_count_for_the_quickstart_model() {
+    // The quickstart model: d_model 64, 2 layers, MLP 256, context 64, learned positions (104,514 in all).
+    let config = TransformerConfig::default();
+    assert_eq!((config.d_model, config.n_layers, config.mlp_ratio, config.context), (64, 2, 4, 64));
+    let device = Device::flex();
+    let base = config.init_seeded(&device, 0);
+    let budget = FinetuneConfig { steps: 1, batch_size: 2, warmup_steps: 0, ..Default::default() };
+    let source = SourceSpec::Bern { p: 0.9 }.build().unwrap();
+    let data = TaskData::draw(source.as_ref(), 0, 2, 8, 0.0);
+    let all = [LoraTarget::Q, LoraTarget::K, LoraTarget::V, LoraTarget::O, LoraTarget::MlpIn, LoraTarget::MlpOut];
+    let cases = [
+        (MethodConfig::Full(FullConfig::default()), 104_514),
+        // head: 64 × 2 weights + 2 biases.
+        (MethodConfig::Head(HeadConfig::default()), 130),
+        // embed: 3 tokens (0, 1, BOS) × 64.
+        (MethodConfig::Embed(EmbedConfig::default()), 192),
+        // LP-FT ends with every weight trainable.
+        (MethodConfig::LpFt(LpFtConfig { probe_steps: 1, ..Default::default() }), 104_514),
+        // LoRA r = 4 on q, v: 2 layers × 2 targets × (64·4 + 4·64) = 2,048.
+        (MethodConfig::Lora(LoraConfig::default()), 2_048),
+        // All six targets: per layer 4 × 512 (q, k, v, o) + (64·4 + 4·256) (mlp_in) + (256·4 + 4·64) (mlp_out)
+        // = 2,048 + 1,280 + 1,280 = 4,608; two layers 9,216.
+        (MethodConfig::Lora(LoraConfig { targets: all.to_vec(), ..Default::default() }), 9_216),
+    ];
+    for (method, expected) in cases {
+        let adapted = method.adapt(&base, &data, &budget, 0, &device).unwrap();
+        assert_eq!(adapted.trainable_params, expected, "{} {}", method.name(), method.params());
+    }
+    assert_eq!(trainable_params(&base.clone().fork(&device.clone().autodiff()).train()), 104_514);
+}
+
+#[test]
+fn fine_tuning_lowers_the_task_loss_and_the_same_seed_gives_the_same_weights() {
+    use adaptbench_train::mean_loss_bits;
+    let device = Device::flex();
+    let base = small().init_seeded(&device, 1);
+    let data = task_data();
+    let budget = FinetuneConfig { steps: 40, ..short_budget() };
+    let method = MethodConfig::Full(FullConfig { lr: 1e-2 });
+    let first = method.adapt(&base, &data, &budget, 7, &device).unwrap();
+    let before = mean_loss_bits(&base, &data.train, 16, &device);
+    let after = mean_loss_bits(&first.model, &data.train, 16, &device);
+    assert!(after < before - 0.05, "task loss {before} → {after}");
+    let again = method.adapt(&base, &data, &budget, 7, &device).unwrap();
+    assert_eq!(weights(&first.model), weights(&again.model));
+}
+
+#[test]
+fn early_stopping_keeps_the_best_validation_weights_and_may_stop_early() {
+    let device = Device::flex();
+    let base = small().init_seeded(&device, 1);
+    let source = SourceSpec::Bern { p: 0.9 }.build().unwrap();
+    let data = TaskData::draw(source.as_ref(), 5, 16, 12, 0.25);
+    let budget = FinetuneConfig { steps: 400, eval_every: 5, patience: 2, validation_fraction: 0.25, ..short_budget() };
+    let model = base.clone().fork(&device.clone().autodiff()).train();
+    let outcome = adaptbench_adapt::finetune(model, &data, &budget, 5e-2, 400, 1, &device);
+    let kept = adaptbench_train::mean_loss_bits(&outcome.model.valid(), &data.validation, 4, &device);
+    assert_eq!(Some(kept), outcome.validation_bits, "the returned weights are the ones measured best");
+    assert!(outcome.steps <= 400 && outcome.steps % 5 == 0 || outcome.steps == 400);
+}
