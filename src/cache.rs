@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use adaptbench_model::Backend;
 use anyhow::Context;
-use sha2::{Digest, Sha256};
 
 use crate::experiment::ExperimentConfig;
+use crate::fingerprint::fingerprint;
 
 /// Bump when the cached files or the training procedure change meaning, so old entries are not reused.
 const CACHE_FORMAT: &str = "adaptbench-base-v1";
@@ -32,18 +32,13 @@ impl BaseCache {
     /// SHA-256 over the cache format, the `[model]` and `[pretrain]` tables as resolved TOML, the seed and the
     /// backend; the first 16 hex digits. The run name, the layout and output paths do not enter it.
     pub fn key(config: &ExperimentConfig, backend: Backend) -> String {
-        let mut hasher = Sha256::new();
-        for part in [
+        fingerprint(&[
             CACHE_FORMAT.to_string(),
             toml::to_string(&config.model).expect("model config serialises"),
             toml::to_string(&config.pretrain).expect("pretrain config serialises"),
             config.seed.to_string(),
             backend.to_string(),
-        ] {
-            hasher.update(part.as_bytes());
-            hasher.update([0u8]);
-        }
-        hasher.finalize().iter().take(8).map(|byte| format!("{byte:02x}")).collect()
+        ])
     }
 
     /// The entry for `key` if it is complete.

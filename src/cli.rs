@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 /// binary sequences, adapts it, and measures every result against the exact Bayes-optimal predictor.
 #[derive(Debug, Parser)]
 #[command(name = "adaptbench", version, propagate_version = true)]
-#[command(after_help = "Example:\n  adaptbench pretrain configs/quickstart.toml\n  adaptbench sources")]
+#[command(after_help = "Example:\n  adaptbench run configs/quickstart.toml\n  adaptbench pretrain configs/quickstart.toml\n  adaptbench sources")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -25,7 +25,18 @@ pub enum Command {
     /// A base pretrained before with the same model, pretraining settings, seed and backend is reused from
     /// the cache instead of trained again.
     #[command(after_help = "Example:\n  adaptbench pretrain configs/quickstart.toml --out results/quickstart --threads 2")]
-    Pretrain(PretrainArgs),
+    Pretrain(ExperimentArgs),
+    /// The whole pipeline: pretrain (or reuse the cached base), adapt with every configured method on the
+    /// same task data, sweep the WiSE-FT interpolation α, evaluate ID and OOD against the exact Bayes floor.
+    ///
+    /// Writes DIR/metrics.csv (one row per method × hyper-parameters × seed × α × evaluation source),
+    /// DIR/report.md (headline table and recommendation), DIR/figures/interpolation.svg and pretrain.svg,
+    /// beside the files of `pretrain`. Finished cells are kept in DIR/cells/ and skipped by a re-run.
+    #[command(after_help = "Example:\n  adaptbench run configs/quickstart.toml\n  adaptbench run configs/robustness.toml --out results/robustness --quiet")]
+    Run(ExperimentArgs),
+    /// Redraw DIR/report.md and DIR/figures/*.svg from the CSVs of a finished run (no training).
+    #[command(after_help = "Example:\n  adaptbench report results/quickstart")]
+    Report(ReportArgs),
     /// List the source kinds a config can name, with their parameters and an example table.
     #[command(after_help = "Example:\n  adaptbench sources\n\nUse a source in a config as, e.g.:\n  [pretrain]\n  source = { kind = \"mix\", thetas = [0.2, 0.7], weights = [0.5, 0.5] }")]
     Sources,
@@ -45,19 +56,32 @@ pub struct ComputeArgs {
     pub quiet: bool,
 }
 
+/// Where the pretrained base comes from.
 #[derive(Debug, Args)]
-pub struct PretrainArgs {
-    /// The experiment config (TOML).
-    pub config: PathBuf,
-    /// Output directory. Default: results/<name>.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+pub struct BaseArgs {
     /// Where pretrained bases are cached. Default: $ADAPTBENCH_CACHE, else ~/.cache/adaptbench.
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
     /// Train even if a cached base exists (the cache entry is then refreshed).
     #[arg(long)]
     pub no_cache: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExperimentArgs {
+    /// The experiment config (TOML).
+    pub config: PathBuf,
+    /// Output directory. Default: results/<name>.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub base: BaseArgs,
     #[command(flatten)]
     pub compute: ComputeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results directory written by `adaptbench run`.
+    pub dir: PathBuf,
 }

@@ -3,12 +3,14 @@
 
 use std::path::Path;
 
+use adaptbench_adapt::{EvalConfig, FinetuneConfig, MethodsConfig};
 use adaptbench_model::TransformerConfig;
 use adaptbench_train::PretrainConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
 use crate::layout::Layout;
+use crate::task::TaskConfig;
 
 /// A whole experiment as written in `configs/*.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +28,15 @@ pub struct ExperimentConfig {
     pub pretrain: PretrainConfig,
     #[serde(default)]
     pub layout: Layout,
+    #[serde(default)]
+    pub task: TaskConfig,
+    #[serde(default)]
+    pub finetune: FinetuneConfig,
+    /// Without a `[methods]` table every weight method runs with its defaults.
+    #[serde(default)]
+    pub methods: MethodsConfig,
+    #[serde(default)]
+    pub eval: EvalConfig,
 }
 
 impl ExperimentConfig {
@@ -55,7 +66,11 @@ impl ExperimentConfig {
         }
         self.model.validate("model").map_err(ConfigError::from_message)?;
         self.pretrain.validate("pretrain", self.model.context).map_err(ConfigError::from_message)?;
-        self.layout.validate(self.pretrain.seq_len)
+        self.layout.validate(self.pretrain.seq_len)?;
+        self.task.validate()?;
+        self.finetune.validate("finetune", self.task.sequences).map_err(ConfigError::from_message)?;
+        self.methods.validate("methods").map_err(ConfigError::from_message)?;
+        self.eval.validate("eval", self.model.context).map_err(ConfigError::from_message)
     }
 
     /// The resolved configuration as TOML, every default written out.
@@ -80,6 +95,32 @@ mod tests {
         let config = parse("name = \"x\"").unwrap();
         assert_eq!(config.model, TransformerConfig::default());
         assert_eq!(config.pretrain, PretrainConfig::default());
+        assert_eq!(config.methods.configured().len(), 5, "every weight method by default");
+    }
+
+    #[test]
+    fn a_methods_table_enables_only_the_methods_it_names() {
+        let config = parse("name = \"x\"\n[methods.lora]\nr = 2\n[methods.head]").unwrap();
+        let names: Vec<&str> = config.methods.configured().iter().map(|m| m.name()).collect();
+        assert_eq!(names, ["head", "lora"]);
+    }
+
+    #[test]
+    fn bad_method_and_eval_values_name_their_keys() {
+        for (text, key) in [
+            ("[methods.lora]\nr = 0", "methods.lora.r = 0"),
+            ("[methods.lora]\ndropout = 0.1", "methods.lora.dropout = 0.1"),
+            ("[methods.lora]\ntargets = [\"q\", \"w\"]", "unknown variant `w`"),
+            ("[eval]\nalphas = [0.5, 1.2]", "eval.alphas"),
+            ("[eval]\nseeds = [1, 1]", "eval.seeds"),
+            ("[[eval.ood]]\nname = \"task\"\nsource = { kind = \"bern\", p = 0.5 }", "eval.ood[0].name"),
+            ("[[eval.ood]]\nname = \"long\"\nsource = { kind = \"bern\", p = 0.5 }\nlen = 65", "eval.ood[0].len = 65"),
+            ("[task]\nsequences = 0", "task.sequences = 0"),
+            ("[finetune]\nsteps = 0", "finetune.steps = 0"),
+        ] {
+            let message = parse(&format!("name = \"x\"\n{text}")).unwrap_err().to_string();
+            assert!(message.contains(key), "{text}: {message}");
+        }
     }
 
     #[test]

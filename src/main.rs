@@ -1,13 +1,17 @@
 //! The `adaptbench` command line.
 
 mod cache;
+mod cells;
 mod cli;
 mod commands;
 mod error;
 mod experiment;
+mod fingerprint;
+mod interrupt;
 mod layout;
 mod manifest;
 mod progress;
+mod task;
 
 use std::process::ExitCode;
 
@@ -25,11 +29,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Pretrain(args) => commands::pretrain::run(args),
+        Command::Run(args) => commands::run::run(args),
+        Command::Report(args) => commands::report::run(args),
         Command::Sources => commands::sources::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) if error.downcast_ref::<commands::pretrain::Interrupted>().is_some() => ExitCode::from(130),
+        Err(error) if error.downcast_ref::<interrupt::Interrupted>().is_some() => ExitCode::from(130),
         Err(error) => {
             eprintln!("error: {error}");
             for cause in error.chain().skip(1) {

@@ -89,14 +89,14 @@ fn a_second_run_reuses_the_cached_base() {
 }
 
 /// Writes tiny.toml with `from` replaced by `to` and runs pretrain on it.
-fn run_bad_config(from: &str, to: &str) -> (Output, PathBuf, tempfile::TempDir) {
+fn run_bad_config(command: &str, from: &str, to: &str) -> (Output, PathBuf, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let original = fs::read_to_string(TINY).unwrap();
     assert!(original.contains(from), "tiny.toml must contain {from:?}");
     let config = dir.path().join("bad.toml");
     fs::write(&config, original.replacen(from, to, 1)).unwrap();
     let out = dir.path().join("out");
-    let output = adaptbench(&["pretrain", config.to_str().unwrap(), "--out", out.to_str().unwrap()], &dir.path().join("cache"));
+    let output = adaptbench(&[command, config.to_str().unwrap(), "--out", out.to_str().unwrap()], &dir.path().join("cache"));
     (output, out, dir)
 }
 
@@ -108,9 +108,14 @@ fn bad_configs_exit_with_code_2_naming_the_key_and_write_nothing() {
         ("weights = [0.5, 0.5]", "weights = [0.5, 0.25, 0.25]", "pretrain.source.weights"),
         ("prompt_max_len = 4", "prompt_max_len = 9", "layout.prompt_max_len = 9"),
         ("seq_len = 24", "seq_len = 30", "pretrain.seq_len = 30"),
+        ("r = 2", "r = 0", "methods.lora.r = 0"),
+        ("r = 2", "r = 2\ndropout = 0.1", "methods.lora.dropout = 0.1"),
+        ("alphas = [0.0, 0.5, 1.0]", "alphas = [0.0, 1.5]", "eval.alphas"),
+        ("len = 10", "len = 99", "eval.ood[0].len = 99"),
+        ("sequences = 8", "sequences = 0", "task.sequences = 0"),
     ];
-    for (from, to, expected) in cases {
-        let (output, out, dir) = run_bad_config(from, to);
+    for ((from, to, expected), command) in cases.into_iter().flat_map(|case| [(case, "pretrain"), (case, "run")]) {
+        let (output, out, dir) = run_bad_config(command, from, to);
         let message = text(&output);
         assert_eq!(output.status.code(), Some(2), "{to}: {message}");
         assert!(message.contains(expected), "{to}: expected {expected:?} in\n{message}");
@@ -142,9 +147,98 @@ fn sources_lists_every_kind_with_an_example() {
 #[test]
 fn every_subcommand_has_help_with_an_example() {
     let dir = tempfile::tempdir().unwrap();
-    for command in [vec!["--help"], vec!["pretrain", "--help"], vec!["sources", "--help"]] {
+    let commands = [vec!["--help"], vec!["pretrain", "--help"], vec!["run", "--help"], vec!["report", "--help"], vec!["sources", "--help"]];
+    for command in commands {
         let output = adaptbench(&command, dir.path());
         assert!(output.status.success());
         assert!(String::from_utf8_lossy(&output.stdout).contains("Example"), "{command:?}");
     }
+}
+
+/// `run` on tiny.toml (2 seeds, 5 methods, α ∈ {0, 0.5, 1}, ID + 2 OOD sources) into `out`.
+fn run_tiny(out: &Path, cache: &Path) -> Output {
+    let output = adaptbench(&["run", TINY, "--out", out.to_str().unwrap(), "--quiet", "--threads", "1"], cache);
+    assert!(output.status.success(), "run failed:\n{}", text(&output));
+    output
+}
+
+fn metrics(path: &Path) -> Vec<csv::StringRecord> {
+    csv::Reader::from_path(path).unwrap().records().map(Result::unwrap).collect()
+}
+
+#[test]
+fn run_writes_metrics_report_and_figures_with_the_schema_and_finite_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    run_tiny(&out, &dir.path().join("cache"));
+    for file in ["metrics.csv", "report.md", "figures/interpolation.svg", "figures/pretrain.svg", "manifest.json", "config.resolved.toml"] {
+        assert!(out.join(file).is_file(), "missing {file}");
+    }
+    let header: Vec<String> = csv::Reader::from_path(out.join("metrics.csv")).unwrap().headers().unwrap().iter().map(String::from).collect();
+    let mandated = "method,params,seed,alpha,eval_source,role,loss_bits,loss_ci95,excess_bits,accuracy,ece,trainable_params,adapt_seconds";
+    assert_eq!(header[..13].join(","), mandated);
+    let rows = metrics(&out.join("metrics.csv"));
+    // 2 seeds × (base at α = 0 + 5 methods × 3 α) × 3 sources (task, pretraining, short-coin).
+    assert_eq!(rows.len(), 2 * (1 + 5 * 3) * 3);
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for row in &rows {
+        for (i, field) in row.iter().enumerate().skip(2) {
+            if !matches!(header[i].as_str(), "eval_source" | "role") {
+                let value: f64 = field.parse().unwrap_or_else(|_| panic!("{}: {field:?}", header[i]));
+                assert!(value.is_finite(), "{} = {value} in {row:?}", header[i]);
+            }
+        }
+        let role = &row[column("role")];
+        assert_eq!(role, if &row[column("eval_source")] == "task" { "id" } else { "ood" });
+        let excess: f64 = row[column("excess_bits")].parse().unwrap();
+        let loss: f64 = row[column("loss_bits")].parse().unwrap();
+        let bayes: f64 = row[column("bayes_bits")].parse().unwrap();
+        assert!((loss - bayes - excess).abs() < 1e-9, "{row:?}");
+        let accuracy: f64 = row[column("accuracy")].parse().unwrap();
+        assert!((0.0..=1.0).contains(&accuracy));
+        let expected_len = if &row[column("eval_source")] == "short-coin" { "10" } else { "20" };
+        assert_eq!(&row[column("eval_len")], expected_len);
+    }
+    // Hand count for tiny.toml (d 16, 1 layer, MLP 64, context 24): 48 + 384 + 3,280 + 32 + 34 = 3,778 for
+    // `full`; head 16·2 + 2 = 34; LoRA r = 2 on q, v: 2 × (16·2 + 2·16) = 128.
+    for (method, expected) in [("full", "3778"), ("head", "34"), ("embed", "48"), ("lp_ft", "3778"), ("lora", "128"), ("none", "0")] {
+        assert!(rows.iter().filter(|r| &r[0] == method).all(|r| &r[column("trainable_params")] == expected), "{method}");
+    }
+    // α = 0 rows of every method are the base's numbers.
+    let base: Vec<_> = rows.iter().filter(|r| &r[0] == "none").map(|r| r[column("loss_bits")].to_string()).collect();
+    let full_at_zero: Vec<_> =
+        rows.iter().filter(|r| &r[0] == "full" && &r[column("alpha")] == "0").map(|r| r[column("loss_bits")].to_string()).collect();
+    assert_eq!(base, full_at_zero);
+    let report = fs::read_to_string(out.join("report.md")).unwrap();
+    for needle in ["| configuration |", "full (lr=0.001)", "lora (r=2", "## Recommendation", "figures/interpolation.svg"] {
+        assert!(report.contains(needle), "{needle} missing from report.md");
+    }
+    assert!(!report.contains("NaN"));
+}
+
+#[test]
+fn a_rerun_skips_finished_cells_and_the_same_seed_gives_the_same_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+    run_tiny(&first, &cache);
+    run_tiny(&second, &cache);
+    // Every column but the wall-time one is reproduced exactly by a fresh run.
+    let strip = |rows: Vec<csv::StringRecord>| -> Vec<Vec<String>> {
+        rows.iter().map(|r| r.iter().enumerate().filter(|(i, _)| *i != 12).map(|(_, f)| f.to_string()).collect()).collect()
+    };
+    assert_eq!(strip(metrics(&first.join("metrics.csv"))), strip(metrics(&second.join("metrics.csv"))));
+    // A finished cell is read back, not recomputed: a marker planted in it reaches metrics.csv.
+    let cell = second.join("cells/lora-seed1.json");
+    let mut saved: serde_json::Value = serde_json::from_str(&fs::read_to_string(&cell).unwrap()).unwrap();
+    saved["rows"][0]["loss_bits"] = 123.0.into();
+    fs::write(&cell, saved.to_string()).unwrap();
+    run_tiny(&second, &cache);
+    let rows = metrics(&second.join("metrics.csv"));
+    assert!(rows.iter().any(|r| &r[0] == "lora" && &r[6] == "123"), "the planted cell was recomputed");
+    // `report` redraws the report from the files alone.
+    fs::remove_file(second.join("report.md")).unwrap();
+    let output = adaptbench(&["report", second.to_str().unwrap()], &cache);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(second.join("report.md").is_file());
 }

@@ -1,4 +1,6 @@
 //! One file per subcommand.
 
 pub mod pretrain;
+pub mod report;
+pub mod run;
 pub mod sources;

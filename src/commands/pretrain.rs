@@ -3,10 +3,8 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
-use adaptbench_model::{load_checkpoint, save_checkpoint, write_bytes_atomically};
+use adaptbench_model::{load_checkpoint, save_checkpoint, write_bytes_atomically, Transformer};
 use adaptbench_sources::derive_seed;
 use adaptbench_train::{pretrain, PretrainEnd, PretrainRow, ResumePoint, StepReport};
 use anyhow::Context;
@@ -15,9 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::cache::{restore, BaseCache};
-use crate::cli::{ComputeArgs, PretrainArgs};
+use crate::cli::{BaseArgs, ComputeArgs, ExperimentArgs};
 use crate::error::ConfigError;
 use crate::experiment::ExperimentConfig;
+use crate::interrupt::{interrupt_flag, interrupted, Interrupted};
 use crate::manifest::manifest;
 use crate::progress::bar;
 
@@ -44,30 +43,59 @@ pub struct PretrainSummary {
 const BASE_FILES: [&str; 4] = ["checkpoint/model.bpk", "checkpoint/model.toml", "pretrain.csv", "pretrain.json"];
 
 /// Runs the command.
-pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
+pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     // Everything that can be wrong with the input is checked before anything is written.
     let config = ExperimentConfig::load(&args.config)?;
     let device = prepare_compute(&args.compute)?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&config.name));
-    if out.exists() && !out.is_dir() {
-        return Err(ConfigError::new("--out", out.display(), "must be a directory (or not exist yet)").into());
-    }
+    let out = output_dir(args.out.clone(), &config)?;
+    let base = obtain_base(&config, &device, &out, &args.base, &args.compute)?;
+    write_bytes_atomically(&out.join("config.resolved.toml"), config.to_toml().as_bytes())?;
+    let manifest = manifest("pretrain", &args.config, config.seed, base_details(&config, &base, &args.compute));
+    write_bytes_atomically(&out.join("manifest.json"), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    println!("{}", describe(&config, &base.summary, &args.compute, base.cache_hit, &out));
+    Ok(())
+}
 
-    let cache = BaseCache::locate(args.cache_dir.clone());
-    let key = BaseCache::key(&config, args.compute.backend);
-    let cached = if args.no_cache { None } else { cache.lookup(&key) };
+/// A pretrained base, trained here or restored from the cache, with its record.
+pub struct Base {
+    /// Inference weights.
+    pub model: Transformer,
+    pub summary: PretrainSummary,
+    pub cache_key: String,
+    pub cache_hit: bool,
+}
+
+/// `--out`, else `results/<name>`; an existing non-directory is bad input.
+pub fn output_dir(out: Option<PathBuf>, config: &ExperimentConfig) -> Result<PathBuf, ConfigError> {
+    let out = out.unwrap_or_else(|| PathBuf::from("results").join(&config.name));
+    if out.exists() && !out.is_dir() {
+        return Err(ConfigError::new("--out", out.display(), "must be a directory (or not exist yet)"));
+    }
+    Ok(out)
+}
+
+/// Pretrains the config's base into `out` (checkpoint/, pretrain.csv, pretrain.json), or restores it from the
+/// cache. An interrupted pretraining returns the [`Interrupted`] error after saving its state.
+pub fn obtain_base(
+    config: &ExperimentConfig,
+    device: &Device,
+    out: &Path,
+    options: &BaseArgs,
+    compute: &ComputeArgs,
+) -> anyhow::Result<Base> {
+    let cache = BaseCache::locate(options.cache_dir.clone());
+    let key = BaseCache::key(config, compute.backend);
+    let cached = if options.no_cache { None } else { cache.lookup(&key) };
     let summary = match &cached {
         Some(entry) => {
             for name in BASE_FILES {
                 restore(entry, name, &out.join(name))?;
             }
-            // Loading proves the cached weights are intact and match the config.
-            load_checkpoint(&out.join("checkpoint"), &device, Some(&config.model))?;
             read_summary(&out.join("pretrain.json"))?
         }
         None => {
             let resume = ResumePoint::new(out.join("resume"), key.as_str());
-            let Some(summary) = train_base(&config, &device, &out, &resume, args.compute.quiet)? else {
+            let Some(summary) = train_base(config, device, out, &resume, compute.quiet)? else {
                 return Err(Interrupted.into());
             };
             let files: Vec<(PathBuf, &str)> = BASE_FILES.iter().map(|name| (out.join(name), *name)).collect();
@@ -75,23 +103,24 @@ pub fn run(args: PretrainArgs) -> anyhow::Result<()> {
             summary
         }
     };
+    // Loading proves the weights are intact and match the config.
+    let model = load_checkpoint(&out.join("checkpoint"), device, Some(&config.model))?.model;
+    Ok(Base { model, summary, cache_key: key, cache_hit: cached.is_some() })
+}
 
-    write_bytes_atomically(&out.join("config.resolved.toml"), config.to_toml().as_bytes())?;
-    let details = json!({
-        "backend": args.compute.backend.to_string(),
+/// The manifest's record of the base: backend, threads, pretraining seeds, cache, final numbers.
+pub fn base_details(config: &ExperimentConfig, base: &Base, compute: &ComputeArgs) -> serde_json::Value {
+    json!({
+        "backend": compute.backend.to_string(),
         "threads": rayon::current_num_threads(),
         "seeds": {
             "init": derive_seed(config.seed, "pretrain/init"),
             "data": derive_seed(config.seed, "pretrain/data"),
             "eval": derive_seed(config.seed, "pretrain/eval"),
         },
-        "cache": { "key": key, "hit": cached.is_some() },
-        "pretrain": summary,
-    });
-    let manifest = manifest("pretrain", &args.config, config.seed, details);
-    write_bytes_atomically(&out.join("manifest.json"), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
-    println!("{}", describe(&config, &summary, &args.compute, cached.is_some(), &out));
-    Ok(())
+        "cache": { "key": base.cache_key, "hit": base.cache_hit },
+        "pretrain": base.summary,
+    })
 }
 
 /// Sets the CPU thread count and returns the inference device of the chosen backend.
@@ -119,9 +148,7 @@ fn train_base(
     quiet: bool,
 ) -> anyhow::Result<Option<PretrainSummary>> {
     let source = config.pretrain.source.build()?;
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&interrupted);
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
+    let flag = interrupt_flag()?;
     let progress = bar(config.pretrain.steps as u64, "pretrain", quiet);
     let mut on_step = |report: &StepReport| {
         progress.set_position(report.step as u64);
@@ -130,7 +157,7 @@ fn train_base(
             .map(|e| format!(" | held-out excess {:+.4} bits", e.excess_bits))
             .unwrap_or_default();
         progress.set_message(format!("loss {:.4} bits/token{eval}", report.train_loss_bits));
-        if interrupted.load(Ordering::SeqCst) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        if interrupted(flag) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     };
     let end = pretrain(&config.model, &config.pretrain, source.as_ref(), config.seed, device, Some(resume), &mut on_step)?;
     progress.finish_and_clear();
@@ -171,18 +198,6 @@ fn train_base(
     Ok(Some(summary))
 }
 
-/// Pretraining stopped by Ctrl-C; `main` exits with 130, the shell convention for SIGINT.
-#[derive(Debug)]
-pub struct Interrupted;
-
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("interrupted")
-    }
-}
-
-impl std::error::Error for Interrupted {}
-
 /// `pretrain.csv` as bytes, floats printed with full precision so two runs compare exactly.
 fn pretrain_csv(rows: &[PretrainRow]) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -199,7 +214,7 @@ fn pretrain_csv(rows: &[PretrainRow]) -> anyhow::Result<Vec<u8>> {
     Ok(writer.into_inner()?)
 }
 
-fn read_summary(path: &Path) -> anyhow::Result<PretrainSummary> {
+pub fn read_summary(path: &Path) -> anyhow::Result<PretrainSummary> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }

@@ -1,0 +1,418 @@
+//! SVG figures drawn from the tidy rows alone (one figure per function), so they can be redrawn without
+//! re-running anything. Text is left to the SVG viewer's `sans-serif`: no font files are needed to draw.
+
+use std::ops::Range;
+use std::path::Path;
+
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::aggregate::{configurations, ood_sources, AlphaPoint, Configuration};
+use crate::atomic::write_atomically;
+use crate::error::ReportError;
+use crate::metrics::MetricRow;
+use crate::pretrain::PretrainPoint;
+
+/// Okabe & Ito's colour-blind-safe palette without black (kept for the α markers) and yellow (too pale on
+/// white); configurations beyond six reuse colours in order.
+const PALETTE: [RGBColor; 6] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+];
+
+const FONT: &str = "sans-serif";
+
+/// Size of one panel in pixels; figures lay panels side by side under a title strip.
+const PANEL: (u32, u32) = (560, 460);
+const TITLE_HEIGHT: u32 = 40;
+
+/// What plotters returns when drawing to an [`SVGBackend`].
+type Drawn = Result<(), DrawingAreaErrorKind<std::io::Error>>;
+
+/// A chart with f64 axes on an SVG drawing area.
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The WiSE-FT picture: ID excess (x) against OOD excess (y), bits per token, seed means. One panel per OOD
+/// source, plus one for the mean over OOD sources when there are several; in each, one line per
+/// configuration through its α grid with a dot at every α, a black cross at α = 0 (the base, shared by every
+/// method) and a triangle at α = 1 (the adapted model). A configuration with a single α (the base, a method
+/// without a sweep) is one larger dot. Errors if no configuration has both an ID and an OOD evaluation.
+pub fn interpolation_svg(rows: &[MetricRow], path: &Path) -> Result<(), ReportError> {
+    let configurations = configurations(rows);
+    let panels = interpolation_panels(&configurations);
+    let x_range =
+        padded(panels.iter().flat_map(|panel| panel.curves.iter().flat_map(|curve| &curve.points)).map(|p| p.x))
+            .ok_or(ReportError::NoData { what: "no finite ID and OOD excess to plot (metrics rows with role ood)" })?;
+    let legend = interpolation_legend(&panels);
+    // A grid of at most three panels per row, so a long OOD suite does not make an unreadably wide figure, and
+    // the legend in a strip of its own on the right, so it never hides a curve.
+    let columns = panels.len().min(3);
+    let grid_rows = panels.len().div_ceil(columns);
+    let grid_width = PANEL.0 * columns as u32;
+    let size = (grid_width + legend_width(&legend), PANEL.1 * grid_rows as u32 + TITLE_HEIGHT);
+    let svg = render(path, size, |root| {
+        let root =
+            root.titled("Fine-tune, then interpolate with the base (WiSE-FT): ID vs OOD excess across α", (FONT, 24))?;
+        let (grid, legend_area) = root.split_horizontally(grid_width);
+        for (area, panel) in grid.split_evenly((grid_rows, columns)).iter().zip(&panels) {
+            draw_interpolation_panel(area, panel, x_range.clone())?;
+        }
+        draw_legend(&legend_area, &legend)
+    })?;
+    write_atomically(path, svg.as_bytes())
+}
+
+/// One panel of [`interpolation_svg`]: the y axis is the excess on one OOD source (or their mean).
+struct Panel {
+    title: String,
+    curves: Vec<Curve>,
+    y_range: Range<f64>,
+}
+
+/// One configuration's path through its α grid in one panel.
+struct Curve {
+    label: String,
+    color: RGBColor,
+    points: Vec<SweepPoint>,
+}
+
+#[derive(Clone, Copy)]
+struct SweepPoint {
+    alpha: f64,
+    x: f64,
+    y: f64,
+}
+
+/// The panels: each OOD source in order of first appearance, then their mean when there are several. Points
+/// with a non-finite coordinate are left out; a panel without any point is dropped.
+fn interpolation_panels(configurations: &[Configuration]) -> Vec<Panel> {
+    let sources = ood_sources(configurations);
+    let mut panels: Vec<Panel> = sources
+        .iter()
+        .filter_map(|source| {
+            let excess = |point: &AlphaPoint| {
+                point.ood.iter().find(|summary| summary.eval_source == *source).map(|summary| summary.excess.mean)
+            };
+            panel(format!("OOD source: {source}"), configurations, excess)
+        })
+        .collect();
+    if sources.len() > 1 {
+        let mean = |point: &AlphaPoint| point.ood_excess.map(|ood| ood.mean);
+        panels.extend(panel(format!("mean over the {} OOD sources", sources.len()), configurations, mean));
+    }
+    panels
+}
+
+fn panel(
+    title: String,
+    configurations: &[Configuration],
+    ood_excess: impl Fn(&AlphaPoint) -> Option<f64>,
+) -> Option<Panel> {
+    let curves: Vec<Curve> = configurations
+        .iter()
+        .zip(PALETTE.iter().cycle())
+        .map(|(configuration, &color)| Curve {
+            label: configuration.label(),
+            color,
+            points: configuration
+                .points
+                .iter()
+                .filter_map(|point| {
+                    Some(SweepPoint { alpha: point.alpha, x: point.id.excess.mean, y: ood_excess(point)? })
+                })
+                .filter(|p| p.x.is_finite() && p.y.is_finite())
+                .collect(),
+        })
+        .filter(|curve| !curve.points.is_empty())
+        .collect();
+    let y_range = padded(curves.iter().flat_map(|curve| &curve.points).map(|p| p.y))?;
+    Some(Panel { title, curves, y_range })
+}
+
+fn draw_interpolation_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel, x_range: Range<f64>) -> Drawn {
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, (FONT, 19))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x_range, panel.y_range.clone())?;
+    chart
+        .configure_mesh()
+        .x_desc("ID excess loss (bits/token)")
+        .y_desc("OOD excess loss (bits/token)")
+        .label_style((FONT, 15))
+        .draw()?;
+    for curve in &panel.curves {
+        let (color, xy) = (curve.color, curve.points.iter().map(|p| (p.x, p.y)));
+        let marker_size = if curve.points.len() > 1 { 3 } else { 6 };
+        chart.draw_series(LineSeries::new(xy.clone(), color.stroke_width(2)))?;
+        chart.draw_series(xy.map(|p| Circle::new(p, marker_size, color.filled())))?;
+    }
+    // The α markers go on top of every line.
+    for curve in &panel.curves {
+        for point in &curve.points {
+            let xy = (point.x, point.y);
+            if point.alpha == 0.0 {
+                chart.plotting_area().draw(&Cross::new(xy, 7, BLACK.stroke_width(2)))?;
+            } else if point.alpha == 1.0 {
+                chart.plotting_area().draw(&TriangleMarker::new(xy, 8, curve.color.filled()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How a legend entry is drawn.
+enum Mark {
+    /// A configuration with an α sweep.
+    Line(RGBColor),
+    /// A configuration with a single α.
+    Dot(RGBColor),
+    /// α = 0.
+    Cross,
+    /// α = 1.
+    Triangle,
+}
+
+/// The legend of [`interpolation_svg`]: every configuration drawn in some panel, then the α markers in use.
+fn interpolation_legend(panels: &[Panel]) -> Vec<(String, Mark)> {
+    let mut entries: Vec<(String, Mark)> = Vec::new();
+    for curve in panels.iter().flat_map(|panel| &panel.curves) {
+        if !entries.iter().any(|(label, _)| *label == curve.label) {
+            let mark = if curve.points.len() > 1 { Mark::Line(curve.color) } else { Mark::Dot(curve.color) };
+            entries.push((curve.label.clone(), mark));
+        }
+    }
+    let alphas = || panels.iter().flat_map(|panel| &panel.curves).flat_map(|curve| &curve.points).map(|p| p.alpha);
+    if alphas().any(|alpha| alpha == 0.0) {
+        entries.push(("α = 0 (base)".to_string(), Mark::Cross));
+    }
+    if alphas().any(|alpha| alpha == 1.0) {
+        entries.push(("α = 1 (adapted)".to_string(), Mark::Triangle));
+    }
+    entries
+}
+
+/// Pixels for the legend strip: the marks, then the longest label at about 8 px a character.
+fn legend_width(entries: &[(String, Mark)]) -> u32 {
+    let longest = entries.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0);
+    60 + 8 * longest as u32
+}
+
+fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, entries: &[(String, Mark)]) -> Drawn {
+    let text = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    for (index, (label, mark)) in entries.iter().enumerate() {
+        // Rows 24 px apart from the top of the first panel's plotting area.
+        let (x, y) = (12, 60 + 24 * index as i32);
+        let centre = (x + 12, y);
+        match *mark {
+            Mark::Line(color) => area.draw(&PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2)))?,
+            Mark::Dot(color) => area.draw(&Circle::new(centre, 5, color.filled()))?,
+            Mark::Cross => area.draw(&Cross::new(centre, 5, BLACK.stroke_width(2)))?,
+            Mark::Triangle => area.draw(&TriangleMarker::new(centre, 6, BLACK.filled()))?,
+        }
+        area.draw(&Text::new(label.as_str(), (x + 34, y), text.clone()))?;
+    }
+    Ok(())
+}
+
+/// The pretraining curve: held-out and training loss against step with the exact Bayes loss of the held-out
+/// sequences as a dashed line (left), and the held-out excess loss = held-out − Bayes against step with
+/// the floor 0 dashed (right); bits per token. Non-finite values are left out; errors if nothing is left.
+pub fn pretrain_svg(points: &[PretrainPoint], path: &Path) -> Result<(), ReportError> {
+    let no_data = ReportError::NoData { what: "no finite points in pretrain.csv" };
+    let steps = padded(points.iter().map(|p| p.step as f64)).ok_or(no_data)?;
+    let losses = points.iter().flat_map(|p| [p.train_loss_bits, p.eval_loss_bits, p.bayes_loss_bits]);
+    let loss_range = padded(losses).ok_or(ReportError::NoData { what: "no finite losses in pretrain.csv" })?;
+    // The floor 0 is always in view, so the excess is read against it.
+    let excess_range = padded(points.iter().map(|p| p.excess_bits).chain([0.0])).expect("0 is finite");
+    let series = |value: fn(&PretrainPoint) -> f64| -> Vec<(f64, f64)> {
+        points.iter().map(|p| (p.step as f64, value(p))).filter(|(_, y)| y.is_finite()).collect()
+    };
+    let svg = render(path, (2 * PANEL.0, PANEL.1 + TITLE_HEIGHT), |root| {
+        let root = root.titled("Pretraining against the exact Bayes floor", (FONT, 24))?;
+        let panels = root.split_evenly((1, 2));
+        let mut chart =
+            line_chart(&panels[0], "held-out and training loss", steps.clone(), loss_range, "loss (bits/token)")?;
+        for (label, color, points) in [
+            ("training loss (mean since the previous point)", PALETTE[0], series(|p| p.train_loss_bits)),
+            ("held-out loss", PALETTE[1], series(|p| p.eval_loss_bits)),
+        ] {
+            chart
+                .draw_series(LineSeries::new(points, color.stroke_width(2)))?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x - 8, y), (x + 8, y)], color.stroke_width(2)));
+        }
+        chart
+            .draw_series(DashedLineSeries::new(series(|p| p.bayes_loss_bits), 6, 4, BLACK.stroke_width(1)))?
+            .label("Bayes-optimal loss (held-out)")
+            .legend(|(x, y)| DashedPathElement::new(vec![(x - 8, y), (x + 8, y)], 4, 2, BLACK.stroke_width(1)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font((FONT, 15))
+            .draw()?;
+
+        let mut chart =
+            line_chart(&panels[1], "held-out excess loss", steps.clone(), excess_range, "excess loss (bits/token)")?;
+        let excess = series(|p| p.excess_bits);
+        chart.draw_series(LineSeries::new(excess.iter().copied(), PALETTE[1].stroke_width(2)))?;
+        chart.draw_series(excess.iter().map(|&p| Circle::new(p, 3, PALETTE[1].filled())))?;
+        chart.draw_series(DashedLineSeries::new(
+            [(steps.start, 0.0), (steps.end, 0.0)],
+            6,
+            4,
+            BLACK.stroke_width(1),
+        ))?;
+        Ok(())
+    })?;
+    write_atomically(path, svg.as_bytes())
+}
+
+/// A chart with `step` on x and `y_label` on y, its mesh drawn.
+fn line_chart<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    caption: &str,
+    x_range: Range<f64>,
+    y_range: Range<f64>,
+    y_label: &str,
+) -> Result<Chart<'a, 'b>, DrawingAreaErrorKind<std::io::Error>> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 19))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x_range, y_range)?;
+    chart
+        .configure_mesh()
+        .x_desc("step")
+        .y_desc(y_label)
+        .x_label_formatter(&|step| format!("{step:.0}"))
+        .label_style((FONT, 15))
+        .draw()?;
+    Ok(chart)
+}
+
+/// Renders a figure of `size` pixels into an SVG string on a white background; `path` names the figure in
+/// errors.
+fn render(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Drawn,
+) -> Result<String, ReportError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE)
+            .and_then(|()| draw(&root))
+            .and_then(|()| root.present())
+            .map_err(|error| ReportError::Plot { path: path.to_path_buf(), message: error.to_string() })?;
+    }
+    Ok(svg)
+}
+
+/// The range of the finite `values` widened by 6% of their span on each side so markers are not cut at the
+/// frame (by 10% of the value, or 10⁻³ at 0, when all are equal); `None` when no value is finite.
+fn padded(values: impl IntoIterator<Item = f64>) -> Option<Range<f64>> {
+    let (low, high) = values.into_iter().filter(|value| value.is_finite()).fold(
+        None,
+        |range: Option<(f64, f64)>, value| match range {
+            None => Some((value, value)),
+            Some((low, high)) => Some((low.min(value), high.max(value))),
+        },
+    )?;
+    let pad = if high > low { 0.06 * (high - low) } else { (0.1 * high.abs()).max(1e-3) };
+    Some(low - pad..high + pad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{row, scenario};
+
+    fn read_svg(path: &Path) -> String {
+        let svg = std::fs::read_to_string(path).unwrap();
+        assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(200)]);
+        assert!(!svg.contains("NaN"));
+        svg
+    }
+
+    #[test]
+    fn the_interpolation_figure_has_a_panel_per_source_and_every_configuration_in_the_legend() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("figures").join("interpolation.svg");
+        interpolation_svg(&scenario(0.05, 0.001), &path).unwrap();
+        let svg = read_svg(&path);
+        for label in ["base", "full", "head", "lora (r=4)", "α = 0 (base)", "α = 1 (adapted)"] {
+            assert!(svg.contains(&format!("\n{label}\n</text>")), "legend entry {label}");
+        }
+        for panel in ["OOD source: pretrain", "OOD source: shifted", "mean over the 2 OOD sources"] {
+            assert!(svg.contains(panel), "panel {panel}");
+        }
+        assert!(svg.contains("ID excess loss (bits/token)") && svg.contains("OOD excess loss (bits/token)"));
+    }
+
+    #[test]
+    fn a_long_ood_suite_wraps_into_rows_of_three_panels() {
+        // 4 sources + their mean = 5 panels: 2 rows of 3 columns of 560 × 460, under a 40 px title
+        let rows: Vec<MetricRow> = (0..=10)
+            .flat_map(|step| {
+                let alpha = step as f64 / 10.0;
+                ["task", "a", "b", "c", "d"].map(|source| row("full", 1, alpha, source, (1.0 - alpha) * 0.3))
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("interpolation.svg");
+        interpolation_svg(&rows, &path).unwrap();
+        let svg = read_svg(&path);
+        // legend strip: 60 + 8·len("α = 1 (adapted)") = 60 + 8·15 = 180 px
+        assert!(svg.starts_with(r#"<svg width="1860" height="960""#), "{}", &svg[..80]);
+        assert!(svg.contains("mean over the 4 OOD sources"));
+    }
+
+    #[test]
+    fn a_figure_without_data_is_an_error_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("figure.svg");
+        assert!(matches!(interpolation_svg(&[], &path), Err(ReportError::NoData { .. })));
+        assert!(matches!(pretrain_svg(&[], &path), Err(ReportError::NoData { .. })));
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn the_pretraining_figure_skips_non_finite_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pretrain.svg");
+        let point = |step, eval_loss_bits: f64| PretrainPoint {
+            step,
+            train_loss_bits: eval_loss_bits + 0.01,
+            eval_loss_bits,
+            bayes_loss_bits: 0.8,
+            excess_bits: eval_loss_bits - 0.8,
+        };
+        let mut points = vec![point(250, 0.85), point(500, 0.82), point(750, 0.81)];
+        points[0].train_loss_bits = f64::NAN;
+        pretrain_svg(&points, &path).unwrap();
+        let svg = read_svg(&path);
+        for text in ["held-out loss", "Bayes-optimal loss (held-out)", "excess loss (bits/token)", "step"] {
+            assert!(svg.contains(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn padding_widens_the_range_and_survives_a_single_value() {
+        // span 1 → 0.06 on each side; a single 0 → ±10⁻³
+        assert_eq!(padded([1.0, 2.0, f64::NAN]), Some(0.94..2.06));
+        assert_eq!(padded([0.0]), Some(-1e-3..1e-3));
+        assert_eq!(padded([f64::INFINITY]), None);
+    }
+}

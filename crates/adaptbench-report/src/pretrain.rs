@@ -1,0 +1,57 @@
+//! `pretrain.csv`: the pretraining curve, one [`PretrainPoint`] per held-out evaluation.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ReportError;
+use crate::tidy::read_tidy_csv;
+
+/// The header of `pretrain.csv`, in [`PretrainPoint`] field order.
+pub const PRETRAIN_HEADER: [&str; 5] = ["step", "train_loss_bits", "eval_loss_bits", "bayes_loss_bits", "excess_bits"];
+
+/// One held-out evaluation during pretraining; losses in bits per token.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PretrainPoint {
+    /// Finished optimisation steps.
+    pub step: u64,
+    /// Mean training loss over the steps since the previous point.
+    pub train_loss_bits: f64,
+    /// Loss on the fixed held-out sequences.
+    pub eval_loss_bits: f64,
+    /// Exact Bayes loss on the same held-out sequences (the floor).
+    pub bayes_loss_bits: f64,
+    /// `eval_loss_bits − bayes_loss_bits`.
+    pub excess_bits: f64,
+}
+
+/// Reads `pretrain.csv` at `path`; the header must be [`PRETRAIN_HEADER`]. Errors name the file, the line
+/// and the column.
+pub fn read_pretrain_csv(path: &Path) -> Result<Vec<PretrainPoint>, ReportError> {
+    read_tidy_csv(path, &PRETRAIN_HEADER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pretrain_csv_as_the_binary_writes_it_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pretrain.csv");
+        std::fs::write(
+            &path,
+            "step,train_loss_bits,eval_loss_bits,bayes_loss_bits,excess_bits\n250,0.85,0.82,0.8,0.02\n",
+        )
+        .unwrap();
+        let points = read_pretrain_csv(&path).unwrap();
+        let expected = PretrainPoint {
+            step: 250,
+            train_loss_bits: 0.85,
+            eval_loss_bits: 0.82,
+            bayes_loss_bits: 0.8,
+            excess_bits: 0.02,
+        };
+        assert_eq!(points, vec![expected]);
+    }
+}

@@ -1,0 +1,81 @@
+//! Finished cells of a run, one JSON file each under `DIR/cells/`, so that a re-run with the same config
+//! skips them (DESIGN.md §8: resume). A cell's file carries a fingerprint of everything that determines its
+//! numbers; a file whose fingerprint differs (the config changed) is ignored and overwritten.
+
+use std::fs;
+use std::path::PathBuf;
+
+use adaptbench_model::write_bytes_atomically;
+use adaptbench_report::MetricRow;
+use serde::{Deserialize, Serialize};
+
+/// The `cells/` directory of a run.
+pub struct CellStore {
+    dir: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CellFile {
+    fingerprint: String,
+    rows: Vec<MetricRow>,
+}
+
+impl CellStore {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    /// The rows of cell `name` if it finished under the same `fingerprint`.
+    pub fn load(&self, name: &str, fingerprint: &str) -> Option<Vec<MetricRow>> {
+        let text = fs::read_to_string(self.path(name)).ok()?;
+        let file: CellFile = serde_json::from_str(&text).ok()?;
+        (file.fingerprint == fingerprint).then_some(file.rows)
+    }
+
+    /// Records cell `name` as finished, atomically.
+    pub fn save(&self, name: &str, fingerprint: &str, rows: &[MetricRow]) -> anyhow::Result<()> {
+        let file = CellFile { fingerprint: fingerprint.to_string(), rows: rows.to_vec() };
+        write_bytes_atomically(&self.path(name), serde_json::to_string(&file)?.as_bytes())?;
+        Ok(())
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.json"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_saved_under_one_fingerprint_is_not_loaded_under_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = CellStore::new(dir.path().join("cells"));
+        let row = MetricRow {
+            method: "full".into(),
+            params: "lr=0.001".into(),
+            seed: 0,
+            alpha: 1.0,
+            eval_source: "task".into(),
+            role: "id".into(),
+            loss_bits: 0.5,
+            loss_ci95: 0.01,
+            excess_bits: 0.02,
+            accuracy: 0.9,
+            ece: 0.01,
+            trainable_params: 10,
+            adapt_seconds: 1.5,
+            excess_ci95: 0.003,
+            bayes_bits: 0.48,
+            eval_len: 56,
+            eval_sequences: 512,
+            steps: 200,
+            prompt_tokens: 0,
+        };
+        store.save("full-seed0", "abc", &[row.clone()]).unwrap();
+        assert_eq!(store.load("full-seed0", "abc"), Some(vec![row]));
+        assert_eq!(store.load("full-seed0", "abd"), None);
+        assert_eq!(store.load("lora-seed0", "abc"), None);
+    }
+}

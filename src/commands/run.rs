@@ -1,0 +1,256 @@
+//! `adaptbench run CONFIG`: the whole pipeline. Pretrain (or reuse the cached base); then for every
+//! adaptation seed draw the task data D_N and the evaluation suite once, adapt with every configured method,
+//! sweep the WiSE-FT α grid, and evaluate each (method, α) on the task (ID) and every OOD source; finally
+//! write `metrics.csv`, `report.md` and the figures.
+
+use std::time::Instant;
+
+use adaptbench_adapt::{interpolate, Adapted, MethodConfig, Suite, SuiteResult, TaskData};
+use adaptbench_model::{write_bytes_atomically, Transformer};
+use adaptbench_report::{metrics_csv, MetricRow};
+use adaptbench_sources::{derive_seed, Source};
+use burn::tensor::Device;
+use indicatif::ProgressBar;
+use serde_json::json;
+
+use crate::cells::CellStore;
+use crate::cli::ExperimentArgs;
+use crate::commands::pretrain::{base_details, obtain_base, output_dir, prepare_compute, Base};
+use crate::commands::report::write_report;
+use crate::experiment::ExperimentConfig;
+use crate::fingerprint::fingerprint;
+use crate::interrupt::{interrupt_flag, interrupted, Interrupted};
+use crate::manifest::manifest;
+use crate::progress::bar;
+
+/// Bump when a cell's numbers change meaning, so cells of older versions are recomputed.
+const CELL_FORMAT: &str = "adaptbench-cell-v1";
+
+/// Runs the command.
+pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let config = ExperimentConfig::load(&args.config)?;
+    let device = prepare_compute(&args.compute)?;
+    let out = output_dir(args.out.clone(), &config)?;
+    let flag = interrupt_flag()?;
+    let base = obtain_base(&config, &device, &out, &args.base, &args.compute)?;
+    write_bytes_atomically(&out.join("config.resolved.toml"), config.to_toml().as_bytes())?;
+
+    let plan = Plan::new(&config, &base)?;
+    let cells = CellStore::new(out.join("cells"));
+    let progress = bar((config.eval.seeds.len() * (1 + plan.methods.len())) as u64, "adapt", args.compute.quiet);
+    let mut rows = Vec::new();
+    for &seed in &config.eval.seeds {
+        rows.extend(plan.run_seed(seed, &cells, &base.model, &device, &progress, || interrupted(flag))?);
+    }
+    progress.finish_and_clear();
+
+    write_bytes_atomically(&out.join("metrics.csv"), &metrics_csv(&rows)?)?;
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let report = write_report(&out, &config, &base.summary, &rows, Some(wall_seconds), &args.config)?;
+    let mut details = base_details(&config, &base, &args.compute);
+    details["run"] = json!({
+        "wall_seconds": wall_seconds,
+        "methods": plan.methods.iter().map(|m| json!({ "method": m.name(), "params": m.params() })).collect::<Vec<_>>(),
+        "seeds": config.eval.seeds.iter().map(|&s| json!({
+            "seed": s,
+            "task_data": derive_seed(plan.seed_base(s), "task/data"),
+            "eval": plan.seed_base(s),
+        })).collect::<Vec<_>>(),
+        "rows": rows.len(),
+    });
+    let manifest = manifest("run", &args.config, config.seed, details);
+    write_bytes_atomically(&out.join("manifest.json"), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    println!("{report}");
+    println!("Whole run: {wall_seconds:.0} s. Results in {}.", out.display());
+    Ok(())
+}
+
+/// What every seed of the run shares: the sources, the methods and the fingerprint of the settings.
+struct Plan<'a> {
+    config: &'a ExperimentConfig,
+    task: Box<dyn Source>,
+    /// (name, source, sequence length) of every OOD entry.
+    ood: Vec<(String, Box<dyn Source>, usize)>,
+    methods: Vec<MethodConfig>,
+    /// Everything but the method and seed that a cell's numbers depend on.
+    settings: String,
+}
+
+impl<'a> Plan<'a> {
+    fn new(config: &'a ExperimentConfig, base: &Base) -> anyhow::Result<Self> {
+        let task_len = config.layout.task_len;
+        let mut ood = Vec::new();
+        if config.eval.include_pretraining {
+            ood.push(("pretraining".to_string(), config.pretrain.source.build()?, task_len));
+        }
+        for entry in &config.eval.ood {
+            ood.push((entry.name.clone(), entry.source.build()?, entry.len.unwrap_or(task_len)));
+        }
+        // The seed list is not part of a cell's identity: adding a seed keeps the finished ones.
+        let eval = adaptbench_adapt::EvalConfig { seeds: Vec::new(), ..config.eval.clone() };
+        let settings = fingerprint(&[
+            CELL_FORMAT.to_string(),
+            base.cache_key.clone(),
+            config.seed.to_string(),
+            toml::to_string(&config.task)?,
+            task_len.to_string(),
+            toml::to_string(&config.finetune)?,
+            toml::to_string(&eval)?,
+        ]);
+        Ok(Self { config, task: config.task.source.build()?, ood, methods: config.methods.configured(), settings })
+    }
+
+    /// Every adaptation seed's random draws derive from the config's seed and this label.
+    fn seed_base(&self, seed: u64) -> u64 {
+        derive_seed(self.config.seed, &format!("adapt/seed-{seed}"))
+    }
+
+    /// The rows of every cell of `seed`: the base (`none`) first, then each method; finished cells are read
+    /// back, the others computed and saved.
+    fn run_seed(
+        &self,
+        seed: u64,
+        cells: &CellStore,
+        base: &Transformer,
+        device: &Device,
+        progress: &ProgressBar,
+        stop: impl Fn() -> bool,
+    ) -> anyhow::Result<Vec<MetricRow>> {
+        let seed_base = self.seed_base(seed);
+        let cell_fingerprint = |method: &str, params: &str| fingerprint(&[&self.settings, method, params, &seed.to_string()]);
+        let eval = &self.config.eval;
+        // Drawn only if some cell of this seed still has to run.
+        let mut prepared: Option<(TaskData, Suite, Vec<MetricRow>)> = None;
+        let mut prepare = || {
+            let data = TaskData::draw(
+                self.task.as_ref(),
+                derive_seed(seed_base, "task/data"),
+                self.config.task.sequences,
+                self.config.layout.task_len,
+                self.config.finetune.validation_fraction,
+            );
+            let suite = Suite::draw(self.task.as_ref(), self.config.layout.task_len, &self.ood, eval.sequences, seed_base);
+            let base_rows = rows(&Cost::base(seed), 0.0, &suite.evaluate(base, eval.batch_size, device));
+            (data, suite, base_rows)
+        };
+
+        let mut all = Vec::new();
+        let none_fingerprint = cell_fingerprint("none", "");
+        let cell = format!("none-seed{seed}");
+        progress.set_message(format!("seed {seed}: base"));
+        let base_rows = match cells.load(&cell, &none_fingerprint) {
+            Some(rows) => rows,
+            None => {
+                let (_, _, base_rows) = prepared.get_or_insert_with(&mut prepare);
+                cells.save(&cell, &none_fingerprint, base_rows)?;
+                base_rows.clone()
+            }
+        };
+        all.extend(base_rows);
+        progress.inc(1);
+
+        for method in &self.methods {
+            if stop() {
+                return Err(Interrupted.into());
+            }
+            let (name, params) = (method.name(), method.params());
+            let cell = format!("{name}-seed{seed}");
+            let fingerprint = cell_fingerprint(name, &params);
+            progress.set_message(format!("seed {seed}: {name}"));
+            if let Some(rows) = cells.load(&cell, &fingerprint) {
+                all.extend(rows);
+                progress.inc(1);
+                continue;
+            }
+            let (data, suite, base_rows) = prepared.get_or_insert_with(&mut prepare);
+            let adapted = method.adapt(base, data, &self.config.finetune, derive_seed(seed_base, name), device)?;
+            let cost = Cost::of(method, seed, &adapted);
+            let mut cell_rows = Vec::new();
+            for &alpha in &eval.alphas {
+                if alpha == 0.0 {
+                    // θ(0) is the base bit for bit (a tested invariant): its scores are the base's.
+                    cell_rows.extend(base_rows.iter().map(|row| cost.relabel(row)));
+                } else {
+                    let model = interpolate(base, &adapted.model, alpha)?;
+                    cell_rows.extend(rows(&cost, alpha, &suite.evaluate(&model, eval.batch_size, device)));
+                }
+            }
+            cells.save(&cell, &fingerprint, &cell_rows)?;
+            all.extend(cell_rows);
+            progress.inc(1);
+        }
+        Ok(all)
+    }
+}
+
+/// The identifying and cost columns of a cell's rows.
+struct Cost {
+    method: String,
+    params: String,
+    seed: u64,
+    trainable_params: u64,
+    steps: u64,
+    adapt_seconds: f64,
+}
+
+impl Cost {
+    fn base(seed: u64) -> Self {
+        Self { method: "none".into(), params: String::new(), seed, trainable_params: 0, steps: 0, adapt_seconds: 0.0 }
+    }
+
+    fn of(method: &MethodConfig, seed: u64, adapted: &Adapted) -> Self {
+        Self {
+            method: method.name().into(),
+            params: method.params(),
+            seed,
+            trainable_params: adapted.trainable_params as u64,
+            steps: adapted.steps as u64,
+            adapt_seconds: adapted.seconds,
+        }
+    }
+
+    /// `row` (a base row) with this cell's identity and cost.
+    fn relabel(&self, row: &MetricRow) -> MetricRow {
+        MetricRow {
+            method: self.method.clone(),
+            params: self.params.clone(),
+            trainable_params: self.trainable_params,
+            steps: self.steps,
+            adapt_seconds: self.adapt_seconds,
+            ..row.clone()
+        }
+    }
+}
+
+/// One row per suite entry for a model at interpolation weight `alpha`.
+fn rows(cost: &Cost, alpha: f64, results: &[SuiteResult<'_>]) -> Vec<MetricRow> {
+    results
+        .iter()
+        .map(|result| {
+            let e = &result.evaluation;
+            MetricRow {
+                method: cost.method.clone(),
+                params: cost.params.clone(),
+                seed: cost.seed,
+                alpha,
+                eval_source: result.entry.name.clone(),
+                role: result.entry.role.as_str().into(),
+                loss_bits: e.loss_bits,
+                loss_ci95: e.loss_ci95,
+                excess_bits: e.excess_bits,
+                accuracy: e.accuracy,
+                ece: e.ece,
+                trainable_params: cost.trainable_params,
+                adapt_seconds: cost.adapt_seconds,
+                excess_ci95: e.excess_ci95,
+                bayes_bits: e.bayes_bits,
+                eval_len: result.entry.len as u64,
+                eval_sequences: e.sequences as u64,
+                steps: cost.steps,
+                prompt_tokens: 0,
+            }
+        })
+        .collect()
+}
+

@@ -1,0 +1,36 @@
+//! Ctrl-C: the first press sets a flag that the long loops poll, so they stop at a point where their state
+//! is saved (a pretraining step, a finished cell) and the run can resume.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+use anyhow::Context;
+
+/// Installs the handler (once per process) and returns the flag it sets.
+pub fn interrupt_flag() -> anyhow::Result<&'static AtomicBool> {
+    static FLAG: AtomicBool = AtomicBool::new(false);
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| ctrlc::set_handler(|| FLAG.store(true, Ordering::SeqCst)).map_err(|error| error.to_string()))
+        .clone()
+        .map_err(anyhow::Error::msg)
+        .context("installing the Ctrl-C handler")?;
+    Ok(&FLAG)
+}
+
+/// Whether Ctrl-C was pressed.
+pub fn interrupted(flag: &AtomicBool) -> bool {
+    flag.load(Ordering::SeqCst)
+}
+
+/// A run stopped by Ctrl-C; `main` exits with 130, the shell convention for SIGINT.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
