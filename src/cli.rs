@@ -34,6 +34,16 @@ pub enum Command {
     /// beside the files of `pretrain`. Finished cells are kept in DIR/cells/ and skipped by a re-run.
     #[command(after_help = "Example:\n  adaptbench run configs/quickstart.toml\n  adaptbench run configs/robustness.toml --out results/robustness --quiet")]
     Run(ExperimentArgs),
+    /// Prompt-space analysis (arXiv 2502.10760) for the exact Bayes predictor of the pretraining source and
+    /// for the pretrained base (reused from the cache, or trained): every prompt up to search.l_max scored on
+    /// D_N and against its reference loss, a local search beyond L_max, reliability of exhaustive search
+    /// versus N, efficiency of optimal versus typical and random prompts.
+    ///
+    /// Writes DIR/landscape.csv (predictor,prompt,length,ones,loss_bits,kl_bits,rank,empirical_loss_bits),
+    /// DIR/reliability.csv (predictor,n,l_max,draws,proportion_correct,ci95), DIR/efficiency.csv
+    /// (predictor,kind,length,loss_bits,ci95), DIR/search.md and DIR/figures/{landscape,reliability,efficiency}.svg.
+    #[command(after_help = "Example:\n  adaptbench search configs/paper/inside.toml\n  adaptbench search configs/paper/outside.toml --out results/outside --threads 2")]
+    Search(ExperimentArgs),
     /// Redraw DIR/report.md and DIR/figures/*.svg from the CSVs of a finished run (no training).
     #[command(after_help = "Example:\n  adaptbench report results/quickstart")]
     Report(ReportArgs),

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use adaptbench_adapt::{EvalConfig, FinetuneConfig, MethodsConfig};
 use adaptbench_model::TransformerConfig;
+use adaptbench_prompt::SearchConfig;
 use adaptbench_train::PretrainConfig;
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,9 @@ pub struct ExperimentConfig {
     pub methods: MethodsConfig,
     #[serde(default)]
     pub eval: EvalConfig,
+    /// The `[search]` table of `adaptbench search`.
+    #[serde(default)]
+    pub search: SearchConfig,
 }
 
 impl ExperimentConfig {
@@ -69,8 +73,9 @@ impl ExperimentConfig {
         self.layout.validate(self.pretrain.seq_len)?;
         self.task.validate()?;
         self.finetune.validate("finetune", self.task.sequences).map_err(ConfigError::from_message)?;
-        self.methods.validate("methods").map_err(ConfigError::from_message)?;
-        self.eval.validate("eval", self.model.context).map_err(ConfigError::from_message)
+        self.methods.validate("methods", self.layout.prompt_max_len).map_err(ConfigError::from_message)?;
+        self.eval.validate("eval", self.model.context).map_err(ConfigError::from_message)?;
+        self.search.validate("search").map_err(ConfigError::from_message)
     }
 
     /// The resolved configuration as TOML, every default written out.

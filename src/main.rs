@@ -30,6 +30,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Pretrain(args) => commands::pretrain::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Search(args) => commands::search::run(args),
         Command::Report(args) => commands::report::run(args),
         Command::Sources => commands::sources::run(),
     };

@@ -147,7 +147,7 @@ fn sources_lists_every_kind_with_an_example() {
 #[test]
 fn every_subcommand_has_help_with_an_example() {
     let dir = tempfile::tempdir().unwrap();
-    let commands = [vec!["--help"], vec!["pretrain", "--help"], vec!["run", "--help"], vec!["report", "--help"], vec!["sources", "--help"]];
+    let commands = [vec!["--help"], vec!["pretrain", "--help"], vec!["run", "--help"], vec!["report", "--help"], vec!["search", "--help"], vec!["sources", "--help"]];
     for command in commands {
         let output = adaptbench(&command, dir.path());
         assert!(output.status.success());
@@ -155,7 +155,7 @@ fn every_subcommand_has_help_with_an_example() {
     }
 }
 
-/// `run` on tiny.toml (2 seeds, 5 methods, α ∈ {0, 0.5, 1}, ID + 2 OOD sources) into `out`.
+/// `run` on tiny.toml (2 seeds, 5 weight and 2 prompt methods, α ∈ {0, 0.5, 1}, ID + 2 OOD sources) into `out`.
 fn run_tiny(out: &Path, cache: &Path) -> Output {
     let output = adaptbench(&["run", TINY, "--out", out.to_str().unwrap(), "--quiet", "--threads", "1"], cache);
     assert!(output.status.success(), "run failed:\n{}", text(&output));
@@ -178,8 +178,9 @@ fn run_writes_metrics_report_and_figures_with_the_schema_and_finite_numbers() {
     let mandated = "method,params,seed,alpha,eval_source,role,loss_bits,loss_ci95,excess_bits,accuracy,ece,trainable_params,adapt_seconds";
     assert_eq!(header[..13].join(","), mandated);
     let rows = metrics(&out.join("metrics.csv"));
-    // 2 seeds × (base at α = 0 + 5 methods × 3 α) × 3 sources (task, pretraining, short-coin).
-    assert_eq!(rows.len(), 2 * (1 + 5 * 3) * 3);
+    // 2 seeds × (base at α = 0 + 5 weight methods × 3 α + 2 prompt methods × α ∈ {0, 1}) × 3 sources
+    // (task, pretraining, short-coin).
+    assert_eq!(rows.len(), 2 * (1 + 5 * 3 + 2 * 2) * 3);
     let column = |name: &str| header.iter().position(|h| h == name).unwrap();
     for row in &rows {
         for (i, field) in row.iter().enumerate().skip(2) {
@@ -200,10 +201,14 @@ fn run_writes_metrics_report_and_figures_with_the_schema_and_finite_numbers() {
         assert_eq!(&row[column("eval_len")], expected_len);
     }
     // Hand count for tiny.toml (d 16, 1 layer, MLP 64, context 24): 48 + 384 + 3,280 + 32 + 34 = 3,778 for
-    // `full`; head 16·2 + 2 = 34; LoRA r = 2 on q, v: 2 × (16·2 + 2·16) = 128.
-    for (method, expected) in [("full", "3778"), ("head", "34"), ("embed", "48"), ("lp_ft", "3778"), ("lora", "128"), ("none", "0")] {
+    // `full`; head 16·2 + 2 = 34; LoRA r = 2 on q, v: 2 × (16·2 + 2·16) = 128; a soft prompt of 2 vectors 2·16 = 32;
+    // a hard prompt trains nothing.
+    let counts = [("full", "3778"), ("head", "34"), ("embed", "48"), ("lp_ft", "3778"), ("lora", "128"), ("none", "0")];
+    for (method, expected) in counts.into_iter().chain([("soft_prompt", "32"), ("hard_prompt", "0")]) {
         assert!(rows.iter().filter(|r| &r[0] == method).all(|r| &r[column("trainable_params")] == expected), "{method}");
     }
+    assert!(rows.iter().filter(|r| &r[0] == "soft_prompt").all(|r| &r[column("prompt_tokens")] == "2"));
+    assert!(rows.iter().filter(|r| &r[0] == "hard_prompt").all(|r| r[column("prompt_tokens")].parse::<usize>().unwrap() <= 2));
     // α = 0 rows of every method are the base's numbers.
     let base: Vec<_> = rows.iter().filter(|r| &r[0] == "none").map(|r| r[column("loss_bits")].to_string()).collect();
     let full_at_zero: Vec<_> =
@@ -241,4 +246,34 @@ fn a_rerun_skips_finished_cells_and_the_same_seed_gives_the_same_metrics() {
     let output = adaptbench(&["report", second.to_str().unwrap()], &cache);
     assert!(output.status.success(), "{}", text(&output));
     assert!(second.join("report.md").is_file());
+}
+
+#[test]
+fn search_writes_the_landscape_reliability_and_efficiency_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("search");
+    let output = adaptbench(&["search", TINY, "--out", out.to_str().unwrap(), "--quiet", "--threads", "1"], dir.path());
+    assert!(output.status.success(), "search failed:\n{}", text(&output));
+    for file in ["landscape.csv", "reliability.csv", "efficiency.csv", "search.md", "figures/landscape.svg", "figures/reliability.svg", "figures/efficiency.svg"] {
+        assert!(out.join(file).is_file(), "missing {file}");
+    }
+    let header = |file: &str| csv::Reader::from_path(out.join(file)).unwrap().headers().unwrap().iter().collect::<Vec<_>>().join(",");
+    assert_eq!(header("landscape.csv"), "predictor,prompt,length,ones,loss_bits,kl_bits,rank,empirical_loss_bits");
+    assert_eq!(header("reliability.csv"), "predictor,n,l_max,draws,proportion_correct,ci95");
+    assert_eq!(header("efficiency.csv"), "predictor,kind,length,loss_bits,ci95");
+    // Two predictors × 2^(3+1) − 1 prompts; each predictor has exactly one rank-1 block starting at 1.
+    let landscape = metrics(&out.join("landscape.csv"));
+    assert_eq!(landscape.len(), 2 * 15);
+    for predictor in ["bayes", "neural"] {
+        let rows: Vec<_> = landscape.iter().filter(|r| &r[0] == predictor).collect();
+        assert_eq!(rows.len(), 15);
+        assert!(rows.iter().any(|r| &r[6] == "1"), "{predictor} has no rank 1");
+        // The Bayes predictor's KL is a true divergence: never negative.
+        if predictor == "bayes" {
+            assert!(rows.iter().all(|r| r[5].parse::<f64>().unwrap() >= -1e-12));
+        }
+    }
+    // 2 predictors × 2 N × 2 L_max; 2 predictors × 3 kinds × 4 lengths.
+    assert_eq!(metrics(&out.join("reliability.csv")).len(), 8);
+    assert_eq!(metrics(&out.join("efficiency.csv")).len(), 24);
 }

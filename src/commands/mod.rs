@@ -3,4 +3,5 @@
 pub mod pretrain;
 pub mod report;
 pub mod run;
+pub mod search;
 pub mod sources;

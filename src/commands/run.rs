@@ -24,7 +24,7 @@ use crate::manifest::manifest;
 use crate::progress::bar;
 
 /// Bump when a cell's numbers change meaning, so cells of older versions are recomputed.
-const CELL_FORMAT: &str = "adaptbench-cell-v1";
+const CELL_FORMAT: &str = "adaptbench-cell-v2";
 
 /// Runs the command.
 pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
@@ -51,7 +51,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     let mut details = base_details(&config, &base, &args.compute);
     details["run"] = json!({
         "wall_seconds": wall_seconds,
-        "methods": plan.methods.iter().map(|m| json!({ "method": m.name(), "params": m.params() })).collect::<Vec<_>>(),
+        "methods": plan.methods.iter().map(|m| json!({ "method": m.name(), "params": plan.params(m) })).collect::<Vec<_>>(),
         "seeds": config.eval.seeds.iter().map(|&s| json!({
             "seed": s,
             "task_data": derive_seed(plan.seed_base(s), "task/data"),
@@ -101,6 +101,11 @@ impl<'a> Plan<'a> {
         Ok(Self { config, task: config.task.source.build()?, ood, methods: config.methods.configured(), settings })
     }
 
+    /// A method's `params` column.
+    fn params(&self, method: &MethodConfig) -> String {
+        method.params(self.config.layout.prompt_max_len)
+    }
+
     /// Every adaptation seed's random draws derive from the config's seed and this label.
     fn seed_base(&self, seed: u64) -> u64 {
         derive_seed(self.config.seed, &format!("adapt/seed-{seed}"))
@@ -118,7 +123,8 @@ impl<'a> Plan<'a> {
         stop: impl Fn() -> bool,
     ) -> anyhow::Result<Vec<MetricRow>> {
         let seed_base = self.seed_base(seed);
-        let cell_fingerprint = |method: &str, params: &str| fingerprint(&[&self.settings, method, params, &seed.to_string()]);
+        let cell_fingerprint =
+            |method: &str, params: &str| fingerprint(&[&self.settings, method, params, &seed.to_string()]);
         let eval = &self.config.eval;
         // Drawn only if some cell of this seed still has to run.
         let mut prepared: Option<(TaskData, Suite, Vec<MetricRow>)> = None;
@@ -130,7 +136,8 @@ impl<'a> Plan<'a> {
                 self.config.layout.task_len,
                 self.config.finetune.validation_fraction,
             );
-            let suite = Suite::draw(self.task.as_ref(), self.config.layout.task_len, &self.ood, eval.sequences, seed_base);
+            let suite =
+                Suite::draw(self.task.as_ref(), self.config.layout.task_len, &self.ood, eval.sequences, seed_base);
             let base_rows = rows(&Cost::base(seed), 0.0, &suite.evaluate(base, eval.batch_size, device));
             (data, suite, base_rows)
         };
@@ -154,7 +161,7 @@ impl<'a> Plan<'a> {
             if stop() {
                 return Err(Interrupted.into());
             }
-            let (name, params) = (method.name(), method.params());
+            let (name, params) = (method.name(), self.params(method));
             let cell = format!("{name}-seed{seed}");
             let fingerprint = cell_fingerprint(name, &params);
             progress.set_message(format!("seed {seed}: {name}"));
@@ -164,13 +171,26 @@ impl<'a> Plan<'a> {
                 continue;
             }
             let (data, suite, base_rows) = prepared.get_or_insert_with(&mut prepare);
-            let adapted = method.adapt(base, data, &self.config.finetune, derive_seed(seed_base, name), device)?;
-            let cost = Cost::of(method, seed, &adapted);
+            let prompt_max_len = self.config.layout.prompt_max_len;
+            let adapted = method.adapt(
+                base,
+                data,
+                &self.config.finetune,
+                derive_seed(seed_base, name),
+                prompt_max_len,
+                device,
+            )?;
+            let cost = Cost::of(method, params.clone(), seed, &adapted);
             let mut cell_rows = Vec::new();
             for &alpha in &eval.alphas {
                 if alpha == 0.0 {
                     // θ(0) is the base bit for bit (a tested invariant): its scores are the base's.
                     cell_rows.extend(base_rows.iter().map(|row| cost.relabel(row)));
+                } else if method.is_prompt() {
+                    // A prompt has no weight path to the base: only α = 1, the prompted base, is defined.
+                    if alpha == 1.0 {
+                        cell_rows.extend(rows(&cost, alpha, &suite.evaluate(&adapted.model, eval.batch_size, device)));
+                    }
                 } else {
                     let model = interpolate(base, &adapted.model, alpha)?;
                     cell_rows.extend(rows(&cost, alpha, &suite.evaluate(&model, eval.batch_size, device)));
@@ -192,21 +212,31 @@ struct Cost {
     trainable_params: u64,
     steps: u64,
     adapt_seconds: f64,
+    prompt_tokens: u64,
 }
 
 impl Cost {
     fn base(seed: u64) -> Self {
-        Self { method: "none".into(), params: String::new(), seed, trainable_params: 0, steps: 0, adapt_seconds: 0.0 }
+        Self {
+            method: "none".into(),
+            params: String::new(),
+            seed,
+            trainable_params: 0,
+            steps: 0,
+            adapt_seconds: 0.0,
+            prompt_tokens: 0,
+        }
     }
 
-    fn of(method: &MethodConfig, seed: u64, adapted: &Adapted) -> Self {
+    fn of(method: &MethodConfig, params: String, seed: u64, adapted: &Adapted) -> Self {
         Self {
             method: method.name().into(),
-            params: method.params(),
+            params,
             seed,
             trainable_params: adapted.trainable_params as u64,
             steps: adapted.steps as u64,
             adapt_seconds: adapted.seconds,
+            prompt_tokens: adapted.prompt_tokens as u64,
         }
     }
 
@@ -218,6 +248,7 @@ impl Cost {
             trainable_params: self.trainable_params,
             steps: self.steps,
             adapt_seconds: self.adapt_seconds,
+            prompt_tokens: self.prompt_tokens,
             ..row.clone()
         }
     }
@@ -248,9 +279,8 @@ fn rows(cost: &Cost, alpha: f64, results: &[SuiteResult<'_>]) -> Vec<MetricRow> 
                 eval_len: result.entry.len as u64,
                 eval_sequences: e.sequences as u64,
                 steps: cost.steps,
-                prompt_tokens: 0,
+                prompt_tokens: cost.prompt_tokens,
             }
         })
         .collect()
 }
-

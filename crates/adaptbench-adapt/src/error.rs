@@ -17,6 +17,8 @@ pub enum AdaptError {
     Interpolation(#[from] InterpolationError),
     #[error(transparent)]
     Model(#[from] ModelError),
+    #[error(transparent)]
+    Prompt(#[from] adaptbench_prompt::PromptError),
 }
 
 impl AdaptError {

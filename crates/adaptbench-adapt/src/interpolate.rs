@@ -31,13 +31,25 @@ pub fn interpolate(base: &Transformer, adapted: &Transformer, alpha: f64) -> Res
         return Err(InterpolationError::Alpha(alpha));
     }
     check_same_structure(base, adapted)?;
-    let mut collector = TensorCollector { stack: Vec::new(), tensors: HashMap::new() };
-    adapted.visit(&mut collector);
-    let mut lerp = Lerp { stack: Vec::new(), adapted: collector.tensors, alpha };
-    Ok(base.clone().map(&mut lerp))
+    let mut adapted = TensorCollector::of(adapted);
+    Ok(ByPath::apply(base.clone(), |path, base| {
+        let adapted = adapted.remove(path).expect("structures were checked to match");
+        if alpha == 0.0 || base == adapted.as_slice() {
+            None
+        } else if alpha == 1.0 {
+            Some(adapted)
+        } else {
+            Some(
+                base.iter()
+                    .zip(&adapted)
+                    .map(|(&b, &a)| ((1.0 - alpha) * b as f64 + alpha * a as f64) as f32)
+                    .collect(),
+            )
+        }
+    }))
 }
 
-fn check_same_structure(base: &Transformer, adapted: &Transformer) -> Result<(), InterpolationError> {
+pub(crate) fn check_same_structure(base: &Transformer, adapted: &Transformer) -> Result<(), InterpolationError> {
     let base_paths: HashMap<String, Vec<usize>> = parameter_paths(base).into_iter().collect();
     let adapted_paths: HashMap<String, Vec<usize>> = parameter_paths(adapted).into_iter().collect();
     for (path, base_shape) in &base_paths {
@@ -59,10 +71,20 @@ fn check_same_structure(base: &Transformer, adapted: &Transformer) -> Result<(),
     Ok(())
 }
 
-/// The adapted model's values by path (host copies: the models are small, and this keeps the mapper simple).
-struct TensorCollector {
+/// Every parameter's values by path, flattened (host copies: the models are small, and this keeps the
+/// mappers simple).
+pub(crate) struct TensorCollector {
     stack: Vec<String>,
-    tensors: HashMap<String, TensorData>,
+    pub(crate) tensors: HashMap<String, Vec<f32>>,
+}
+
+impl TensorCollector {
+    /// The values of every parameter of `model`.
+    pub(crate) fn of(model: &Transformer) -> HashMap<String, Vec<f32>> {
+        let mut collector = Self { stack: Vec::new(), tensors: HashMap::new() };
+        model.visit(&mut collector);
+        collector.tensors
+    }
 }
 
 impl ModuleVisitor for TensorCollector {
@@ -75,17 +97,26 @@ impl ModuleVisitor for TensorCollector {
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.tensors.insert(self.stack.join("."), param.val().into_data());
+        let values = param.val().into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 parameters");
+        self.tensors.insert(self.stack.join("."), values);
     }
 }
 
-struct Lerp {
+/// Rewrites every parameter as `update(path, its flattened values)`; `None` keeps the tensor untouched (and so
+/// bit for bit).
+pub(crate) struct ByPath<F> {
     stack: Vec<String>,
-    adapted: HashMap<String, TensorData>,
-    alpha: f64,
+    update: F,
 }
 
-impl ModuleMapper for Lerp {
+impl<F: FnMut(&str, &[f32]) -> Option<Vec<f32>>> ByPath<F> {
+    /// `model` with every parameter rewritten by `update`.
+    pub(crate) fn apply(model: Transformer, update: F) -> Transformer {
+        model.map(&mut Self { stack: Vec::new(), update })
+    }
+}
+
+impl<F: FnMut(&str, &[f32]) -> Option<Vec<f32>>> ModuleMapper for ByPath<F> {
     fn enter_module(&mut self, name: &str, _container_type: &str) {
         self.stack.push(name.to_string());
     }
@@ -96,19 +127,11 @@ impl ModuleMapper for Lerp {
 
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let path = self.stack.join(".");
-        let adapted = self.adapted.remove(&path).expect("structures were checked to match");
-        let alpha = self.alpha;
-        param.map(|base| {
-            let base_data = base.to_data();
-            if alpha == 0.0 || base_data == adapted {
-                base
-            } else {
-                let adapted = Tensor::<D>::from_data(adapted, &base.device());
-                if alpha == 1.0 {
-                    adapted
-                } else {
-                    base.mul_scalar(1.0 - alpha) + adapted.mul_scalar(alpha)
-                }
+        param.map(|tensor| {
+            let values = tensor.to_data().convert::<f32>().try_to_vec::<f32>().expect("f32 parameters");
+            match (self.update)(&path, &values) {
+                None => tensor,
+                Some(updated) => Tensor::from_data(TensorData::new(updated, tensor.shape()), &tensor.device()),
             }
         })
     }

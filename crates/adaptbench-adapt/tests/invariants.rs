@@ -80,7 +80,7 @@ fn merged_lora_equals_unmerged_within_1e_5() {
 fn alpha_zero_reproduces_the_base_and_alpha_one_the_adapted_model_bit_for_bit() {
     let device = Device::flex();
     let base = small().init_seeded(&device, 1);
-    let adapted = MethodConfig::Full(FullConfig::default()).adapt(&base, &task_data(), &short_budget(), 4, &device).unwrap().model;
+    let adapted = MethodConfig::Full(FullConfig::default()).adapt(&base, &task_data(), &short_budget(), 4, 0, &device).unwrap().model;
     assert_eq!(weights(&interpolate(&base, &adapted, 0.0).unwrap()), weights(&base));
     assert_eq!(weights(&interpolate(&base, &adapted, 1.0).unwrap()), weights(&adapted));
     assert_eq!(outputs(&interpolate(&base, &adapted, 0.0).unwrap(), &device), outputs(&base, &device));
@@ -121,11 +121,11 @@ fn frozen_parameters_are_bit_identical_after_training() {
         ),
     ];
     for (method, trainable) in cases {
-        let adapted = method.adapt(&base, &data, &budget, 6, &device).unwrap();
+        let adapted = method.adapt(&base, &data, &budget, 6, 0, &device).unwrap();
         let changed = changed_paths(&base, &adapted.model);
         assert_eq!(changed, trainable.to_vec(), "{}: exactly the trainable parameters change", method.name());
     }
-    let full = MethodConfig::Full(FullConfig::default()).adapt(&base, &data, &budget, 6, &device).unwrap();
+    let full = MethodConfig::Full(FullConfig::default()).adapt(&base, &data, &budget, 6, 0, &device).unwrap();
     assert_eq!(changed_paths(&base, &full.model).len(), parameter_paths(&base).len(), "full changes everything");
 }
 
@@ -155,8 +155,8 @@ fn trainable_parameter_counts_equal_a_hand_count_for_the_quickstart_model() {
         (MethodConfig::Lora(LoraConfig { targets: all.to_vec(), ..Default::default() }), 9_216),
     ];
     for (method, expected) in cases {
-        let adapted = method.adapt(&base, &data, &budget, 0, &device).unwrap();
-        assert_eq!(adapted.trainable_params, expected, "{} {}", method.name(), method.params());
+        let adapted = method.adapt(&base, &data, &budget, 0, 0, &device).unwrap();
+        assert_eq!(adapted.trainable_params, expected, "{} {}", method.name(), method.params(0));
     }
     assert_eq!(trainable_params(&base.clone().fork(&device.clone().autodiff()).train()), 104_514);
 }
@@ -169,11 +169,11 @@ fn fine_tuning_lowers_the_task_loss_and_the_same_seed_gives_the_same_weights() {
     let data = task_data();
     let budget = FinetuneConfig { steps: 40, ..short_budget() };
     let method = MethodConfig::Full(FullConfig { lr: 1e-2 });
-    let first = method.adapt(&base, &data, &budget, 7, &device).unwrap();
+    let first = method.adapt(&base, &data, &budget, 7, 0, &device).unwrap();
     let before = mean_loss_bits(&base, &data.train, 16, &device);
     let after = mean_loss_bits(&first.model, &data.train, 16, &device);
     assert!(after < before - 0.05, "task loss {before} → {after}");
-    let again = method.adapt(&base, &data, &budget, 7, &device).unwrap();
+    let again = method.adapt(&base, &data, &budget, 7, 0, &device).unwrap();
     assert_eq!(weights(&first.model), weights(&again.model));
 }
 

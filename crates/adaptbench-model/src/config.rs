@@ -167,8 +167,10 @@ impl TransformerConfig {
             blocks,
             final_norm: norm(),
             head: linear(d, 2),
+            prompt: None,
             d_model: d,
             context: self.context,
+            layer_norm_eps: self.layer_norm_eps,
         }
     }
 }

@@ -12,6 +12,8 @@ mod block;
 mod checkpoint;
 mod config;
 mod error;
+mod freeze;
+mod prompt;
 mod seeded;
 mod tokens;
 mod transformer;
@@ -25,6 +27,8 @@ pub use checkpoint::{
 };
 pub use config::{Positional, TransformerConfig};
 pub use error::ModelError;
+pub use freeze::freeze;
+pub use prompt::{Prompt, PromptSpace};
 pub use seeded::with_device_seed;
 pub use tokens::{model_inputs, BOS, VOCAB_SIZE};
 pub use transformer::Transformer;

@@ -1,6 +1,7 @@
 //! The decoder-only Transformer: token (and position) embeddings, pre-LN blocks, final LayerNorm, a 2-logit
 //! head. `forward(tokens)` is a thin layer over `forward_embeddings(embeds)` so that soft prompts can prepend
-//! embedding vectors and hard prompts prepend tokens through one model.
+//! embedding vectors and hard prompts prepend tokens through one model; a model carrying a [`Prompt`] inserts
+//! its vectors after BOS itself, so a prompted model keeps the base's inputs and outputs.
 
 use burn::module::Module;
 use burn::nn::{Embedding, LayerNorm, Linear};
@@ -8,6 +9,7 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::block::Block;
+use crate::prompt::Prompt;
 
 /// Decoder-only pre-LN Transformer over {0, 1, BOS} predicting the next bit.
 #[derive(Module, Debug)]
@@ -18,8 +20,12 @@ pub struct Transformer {
     pub blocks: Vec<Block>,
     pub final_norm: LayerNorm,
     pub head: Linear,
+    /// Prompt vectors inserted after BOS (`None` for the base and every weight method).
+    pub prompt: Option<Prompt>,
     pub d_model: usize,
     pub context: usize,
+    /// The LayerNorms' epsilon (burn keeps it private to the modules; the inference export needs it).
+    pub layer_norm_eps: f64,
 }
 
 impl Transformer {
@@ -40,21 +46,40 @@ impl Transformer {
         self.token_embedding.forward(tokens)
     }
 
-    /// Next-bit logits for a sequence of input embeddings (positions are added here).
+    /// Next-bit logits for a sequence of input embeddings (positions are added here). With a prompt of k
+    /// vectors, they are inserted after the first input (BOS) and their k outputs dropped, so that output t
+    /// still predicts input t + 1: the model reads `BOS, prompt, x_1, …` and is scored on task tokens only.
     ///
     /// # Shapes
-    /// - `embeds`: `[batch, seq, d_model]`, `seq ≤ context`
+    /// - `embeds`: `[batch, seq, d_model]`, `seq + k ≤ context`
     /// - output: `[batch, seq, 2]`
     pub fn forward_embeddings(&self, embeds: Tensor<3>) -> Tensor<3> {
-        let [_, seq, d_model] = embeds.dims();
-        assert!(seq <= self.context, "input of {seq} positions exceeds the model context of {}", self.context);
+        let [batch, seq, d_model] = embeds.dims();
+        let (embeds, k) = match &self.prompt {
+            Some(prompt) => {
+                let k = prompt.len();
+                let vectors = prompt.vectors(self.token_embedding.weight.val()); // [k, d_model]
+                let vectors = vectors.unsqueeze_dim::<3>(0).expand([batch, k, d_model]);
+                let bos = embeds.clone().slice([0..batch, 0..1, 0..d_model]);
+                let rest = embeds.slice([0..batch, 1..seq, 0..d_model]);
+                (Tensor::cat(vec![bos, vectors, rest], 1), k) // [batch, seq + k, d_model]
+            }
+            None => (embeds, 0),
+        };
+        let total = seq + k;
+        assert!(total <= self.context, "input of {total} positions exceeds the model context of {}", self.context);
         let device = embeds.device();
-        let positions = self.positions(seq, &device).reshape([1, seq, d_model]); // [1, seq, d_model]
-        let mut x = embeds + positions; // [batch, seq, d_model]
+        let positions = self.positions(total, &device).reshape([1, total, d_model]); // [1, total, d_model]
+        let mut x = embeds + positions; // [batch, total, d_model]
         for block in &self.blocks {
             x = block.forward(x);
         }
-        self.head.forward(self.final_norm.forward(x)) // [batch, seq, 2]
+        let logits = self.head.forward(self.final_norm.forward(x)); // [batch, total, 2]
+        if k == 0 {
+            logits
+        } else {
+            logits.slice([0..batch, k..total, 0..2]) // [batch, seq, 2]
+        }
     }
 
     /// Log-probabilities of the next bit, `log_softmax(forward(tokens))`.
@@ -76,7 +101,7 @@ impl Transformer {
 
 /// The fixed encodings of Vaswani et al. (2017, §3.5): PE(t, 2i) = sin(t / 10000^{2i/d}),
 /// PE(t, 2i+1) = cos(t / 10000^{2i/d}), row-major `[seq, d]`.
-fn sinusoidal_table(seq: usize, d: usize) -> Vec<f32> {
+pub(crate) fn sinusoidal_table(seq: usize, d: usize) -> Vec<f32> {
     let mut table = Vec::with_capacity(seq * d);
     for t in 0..seq {
         for j in 0..d {

@@ -18,7 +18,7 @@ use crate::pretrain::PretrainPoint;
 
 /// Okabe & Ito's colour-blind-safe palette without black (kept for the α markers) and yellow (too pale on
 /// white); configurations beyond six reuse colours in order.
-const PALETTE: [RGBColor; 6] = [
+pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
     RGBColor(0, 158, 115),
@@ -27,14 +27,14 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(86, 180, 233),
 ];
 
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Size of one panel in pixels; figures lay panels side by side under a title strip.
 const PANEL: (u32, u32) = (560, 460);
-const TITLE_HEIGHT: u32 = 40;
+pub(crate) const TITLE_HEIGHT: u32 = 40;
 
 /// What plotters returns when drawing to an [`SVGBackend`].
-type Drawn = Result<(), DrawingAreaErrorKind<std::io::Error>>;
+pub(crate) type Drawn = Result<(), DrawingAreaErrorKind<std::io::Error>>;
 
 /// A chart with f64 axes on an SVG drawing area.
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
@@ -304,7 +304,7 @@ fn line_chart<'a, 'b>(
 
 /// Renders a figure of `size` pixels into an SVG string on a white background; `path` names the figure in
 /// errors.
-fn render(
+pub(crate) fn render(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Drawn,
@@ -322,7 +322,7 @@ fn render(
 
 /// The range of the finite `values` widened by 6% of their span on each side so markers are not cut at the
 /// frame (by 10% of the value, or 10⁻³ at 0, when all are equal); `None` when no value is finite.
-fn padded(values: impl IntoIterator<Item = f64>) -> Option<Range<f64>> {
+pub(crate) fn padded(values: impl IntoIterator<Item = f64>) -> Option<Range<f64>> {
     let (low, high) = values.into_iter().filter(|value| value.is_finite()).fold(
         None,
         |range: Option<(f64, f64)>, value| match range {

@@ -270,7 +270,7 @@ fn aggregate(value: &Aggregate) -> String {
     plus_minus(value.mean, value.ci95)
 }
 
-fn plus_minus(mean: f64, ci95: f64) -> String {
+pub(crate) fn plus_minus(mean: f64, ci95: f64) -> String {
     format!("{} ± {}", bits(mean), bits(ci95))
 }
 
@@ -280,12 +280,12 @@ fn ood(point: &AlphaPoint) -> String {
 }
 
 /// 4 decimals; `—` for a non-finite number, so that no `NaN` reaches the report.
-fn bits(value: f64) -> String {
+pub(crate) fn bits(value: f64) -> String {
     fixed(value, 4)
 }
 
 /// `decimals` decimals; `—` for a non-finite number.
-fn fixed(value: f64, decimals: usize) -> String {
+pub(crate) fn fixed(value: f64, decimals: usize) -> String {
     if value.is_finite() {
         format!("{value:.decimals$}")
     } else {
@@ -305,7 +305,7 @@ fn alpha(value: f64) -> String {
 }
 
 /// As [`bits`], with an explicit sign.
-fn signed(value: f64) -> String {
+pub(crate) fn signed(value: f64) -> String {
     if value.is_finite() {
         format!("{value:+.4}")
     } else {
@@ -314,17 +314,17 @@ fn signed(value: f64) -> String {
 }
 
 /// Text safe inside a markdown table cell.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
 /// The separator row of a table with `columns` columns: the first (the configuration) left-aligned, numbers
 /// right-aligned.
-fn alignment(columns: usize) -> Vec<String> {
+pub(crate) fn alignment(columns: usize) -> Vec<String> {
     std::iter::once("---").chain(std::iter::repeat_n("---:", columns.saturating_sub(1))).map(str::to_string).collect()
 }
 
-fn table_row(cells: &[String]) -> String {
+pub(crate) fn table_row(cells: &[String]) -> String {
     format!("| {} |", cells.join(" | "))
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReportError;
-use crate::tidy::read_tidy_csv;
+use crate::tidy::{read_tidy_csv, write_tidy_csv};
 
 /// The header of `metrics.csv`, in [`MetricRow`] field order. The first 13 columns are the mandated schema;
 /// the last 6 add the paired CI of the excess, the Bayes loss and the evaluation and cost sizes.
@@ -110,12 +110,7 @@ impl MetricRow {
 /// `rows` as the bytes of `metrics.csv`: [`METRICS_HEADER`], then one record per row, floats in shortest
 /// round-trip form.
 pub fn metrics_csv(rows: &[MetricRow]) -> Result<Vec<u8>, ReportError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(METRICS_HEADER)?;
-    for row in rows {
-        writer.write_record(row.fields())?;
-    }
-    writer.into_inner().map_err(|error| ReportError::Encode(error.into_error().into()))
+    write_tidy_csv(&METRICS_HEADER, rows.iter().map(MetricRow::fields))
 }
 
 /// Reads `metrics.csv` at `path`; the header must be [`METRICS_HEADER`]. Errors name the file, the line and

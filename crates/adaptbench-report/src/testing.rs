@@ -1,7 +1,11 @@
-//! Synthetic metrics rows for tests, with excess values chosen so that the expected tables, best α and
-//! recommendation can be worked out by hand.
+//! Synthetic rows for tests, with values chosen so that the expected tables, best α, recommendation and
+//! prompt-search summaries can be worked out by hand.
 
+use crate::efficiency::{EfficiencyRow, PromptKind};
+use crate::landscape::LandscapeRow;
 use crate::metrics::{MetricRow, ROLE_ID, ROLE_OOD};
+use crate::model_update::{EvalBase, ModelUpdateRow};
+use crate::reliability::{proportion_ci95, ReliabilityRow};
 
 /// A row with every column set; tests override the keys and numbers they care about.
 pub(crate) fn row(method: &str, seed: u64, alpha: f64, eval_source: &str, excess_bits: f64) -> MetricRow {
@@ -65,4 +69,118 @@ pub(crate) fn scenario(lora_id: f64, lora_spread: f64) -> Vec<MetricRow> {
     .concat();
     rows.iter_mut().filter(|row| row.method == "lora").for_each(|row| row.params = "r=4".to_string());
     rows
+}
+
+/// The task's Bayes floor in the synthetic landscapes, bits per token.
+pub(crate) const FLOOR_BITS: f64 = 0.4;
+
+/// A landscape row: KL = `loss_bits` − [`FLOOR_BITS`], empirical loss 0.01 above the reference loss.
+pub(crate) fn landscape_row(predictor: &str, prompt: &str, loss_bits: f64, rank: usize) -> LandscapeRow {
+    LandscapeRow {
+        predictor: predictor.to_string(),
+        prompt: prompt.to_string(),
+        length: prompt.len(),
+        ones: prompt.chars().filter(|&bit| bit == '1').count(),
+        loss_bits,
+        kl_bits: loss_bits - FLOOR_BITS,
+        rank,
+        empirical_loss_bits: loss_bits + 0.01,
+    }
+}
+
+/// Every prompt up to length 2 (7 prompts) for `bayes` and `neural`. Reference losses: `bayes` puts `11`
+/// (0.4, KL 0) first, then `1` (0.4001), `ε`, `01`, `10`, `0`, `00`; `neural` puts `ε` first (0.45, KL
+/// 0.05). The empirical best on D_N is `1` for `bayes` (empirical 0.395, reference rank 2, KL 1e-4) and
+/// `ε` for `neural` (rank 1).
+pub(crate) fn landscape() -> Vec<LandscapeRow> {
+    let bayes = [("11", 0.4), ("1", 0.4001), ("", 0.42), ("01", 0.43), ("10", 0.43), ("0", 0.5), ("00", 0.6)];
+    let neural = [("", 0.45), ("1", 0.46), ("11", 0.47), ("01", 0.5), ("10", 0.51), ("0", 0.6), ("00", 0.7)];
+    let mut rows: Vec<LandscapeRow> = Vec::new();
+    for (predictor, prompts) in [("bayes", bayes), ("neural", neural)] {
+        for (index, (prompt, loss)) in prompts.into_iter().enumerate() {
+            rows.push(landscape_row(predictor, prompt, loss, index + 1));
+        }
+    }
+    rows[1].empirical_loss_bits = 0.395; // bayes `1`
+    rows
+}
+
+/// A reliability row whose CI is the Wilson half-width of `round(proportion · draws)` successes.
+pub(crate) fn reliability_row(
+    predictor: &str,
+    n: usize,
+    l_max: usize,
+    proportion_correct: f64,
+    draws: usize,
+) -> ReliabilityRow {
+    let successes = (proportion_correct * draws as f64).round() as usize;
+    ReliabilityRow {
+        predictor: predictor.to_string(),
+        n,
+        l_max,
+        draws,
+        proportion_correct,
+        ci95: proportion_ci95(successes, draws),
+    }
+}
+
+/// `bayes` and `neural` at N ∈ {4, 16, 64} and L_max ∈ {2, 4} over 10 draws; `bayes` at (16, 2) is 8/10.
+pub(crate) fn reliability() -> Vec<ReliabilityRow> {
+    let mut rows = Vec::new();
+    for predictor in ["bayes", "neural"] {
+        for l_max in [2, 4] {
+            for (n, proportion) in [(4, 0.3), (16, 0.8), (64, 1.0)] {
+                let shift: f64 = if predictor == "neural" { 0.1 } else { 0.0 } + if l_max == 4 { 0.1 } else { 0.0 };
+                rows.push(reliability_row(predictor, n, l_max, (proportion - shift).max(0.0), 10));
+            }
+        }
+    }
+    rows
+}
+
+pub(crate) fn efficiency_row(
+    predictor: &str,
+    kind: PromptKind,
+    length: usize,
+    loss_bits: f64,
+    ci95: f64,
+) -> EfficiencyRow {
+    EfficiencyRow { predictor: predictor.to_string(), kind, length, loss_bits, ci95 }
+}
+
+/// Lengths 0..=3 for `bayes` and `neural`: optimal 0.5 − 0.03·length (exact, ci95 0), typical 0.02 above it
+/// ± 0.01, random 0.6 ± 0.02 (neural 0.05 higher throughout).
+pub(crate) fn efficiency() -> Vec<EfficiencyRow> {
+    let mut rows = Vec::new();
+    for (predictor, offset) in [("bayes", 0.0), ("neural", 0.05)] {
+        for length in 0..=3 {
+            let optimal = 0.5 - 0.03 * length as f64 + offset;
+            rows.push(efficiency_row(predictor, PromptKind::Optimal, length, optimal, 0.0));
+            rows.push(efficiency_row(predictor, PromptKind::Typical, length, optimal + 0.02, 0.01));
+            rows.push(efficiency_row(predictor, PromptKind::Random, length, 0.6 + offset, 0.02));
+        }
+    }
+    rows
+}
+
+/// A model-update row with `loss_bits` = 0.5 + `excess_bits` and a paired CI of 0.001.
+pub(crate) fn model_update_row(
+    method: &str,
+    seed: u64,
+    eval_source: &str,
+    base: EvalBase,
+    excess_bits: f64,
+) -> ModelUpdateRow {
+    let role = if eval_source == "task" { ROLE_ID } else { ROLE_OOD };
+    ModelUpdateRow {
+        method: method.to_string(),
+        params: String::new(),
+        seed,
+        eval_source: eval_source.to_string(),
+        role: role.to_string(),
+        base,
+        loss_bits: 0.5 + excess_bits,
+        excess_bits,
+        excess_ci95: 0.001,
+    }
 }

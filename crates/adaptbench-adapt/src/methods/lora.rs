@@ -142,6 +142,7 @@ impl LoraConfig {
             trainable_params: trainable,
             steps: outcome.steps,
             seconds: outcome.seconds,
+            prompt_tokens: 0,
         })
     }
 }

@@ -60,6 +60,7 @@ impl LpFtConfig {
             trainable_params: trainable,
             steps: probed.steps + tuned.steps,
             seconds: probed.seconds + tuned.seconds,
+            prompt_tokens: 0,
         }
     }
 }

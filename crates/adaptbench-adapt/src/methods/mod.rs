@@ -1,12 +1,15 @@
-//! The weight methods, one file each, and the `[methods]` table that chooses among them. Each method turns
-//! the frozen-or-not base into a trainable model, runs the shared fine-tuning loop, and hands back merged
-//! inference weights of the base's structure, ready for interpolation and evaluation.
+//! The adaptation methods, one file each, and the `[methods]` table that chooses among them. Each weight
+//! method turns the frozen-or-not base into a trainable model, runs the shared fine-tuning loop, and hands
+//! back merged inference weights of the base's structure, ready for interpolation and evaluation; each prompt
+//! method hands back the frozen base carrying its prompt.
 
 pub mod embed;
 pub mod full;
+pub mod hard_prompt;
 pub mod head;
 pub mod lora;
 pub mod lp_ft;
+pub mod soft_prompt;
 
 use adaptbench_model::Transformer;
 use burn::module::{Module, ParamGroup};
@@ -34,6 +37,10 @@ pub struct MethodsConfig {
     pub lp_ft: Option<lp_ft::LpFtConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lora: Option<lora::LoraConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hard_prompt: Option<hard_prompt::HardPromptConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soft_prompt: Option<soft_prompt::SoftPromptConfig>,
 }
 
 impl Default for MethodsConfig {
@@ -44,6 +51,8 @@ impl Default for MethodsConfig {
             embed: Some(Default::default()),
             lp_ft: Some(Default::default()),
             lora: Some(Default::default()),
+            hard_prompt: Some(Default::default()),
+            soft_prompt: Some(Default::default()),
         }
     }
 }
@@ -57,16 +66,21 @@ impl MethodsConfig {
         methods.extend(self.embed.clone().map(MethodConfig::Embed));
         methods.extend(self.lp_ft.clone().map(MethodConfig::LpFt));
         methods.extend(self.lora.clone().map(MethodConfig::Lora));
+        methods.extend(self.hard_prompt.clone().map(MethodConfig::HardPrompt));
+        methods.extend(self.soft_prompt.clone().map(MethodConfig::SoftPrompt));
         methods
     }
 
-    /// Checks every enabled method's table (keys prefixed by `table`).
-    pub fn validate(&self, table: &str) -> Result<(), AdaptError> {
-        self.configured().iter().try_for_each(|method| method.validate(&format!("{table}.{}", method.name())))
+    /// Checks every enabled method's table (keys prefixed by `table`); prompts may have up to
+    /// `max_prompt_len` tokens (`layout.prompt_max_len`).
+    pub fn validate(&self, table: &str, max_prompt_len: usize) -> Result<(), AdaptError> {
+        self.configured()
+            .iter()
+            .try_for_each(|method| method.validate(&format!("{table}.{}", method.name()), max_prompt_len))
     }
 }
 
-/// One configured weight method.
+/// One configured method.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MethodConfig {
     Full(full::FullConfig),
@@ -74,15 +88,21 @@ pub enum MethodConfig {
     Embed(embed::EmbedConfig),
     LpFt(lp_ft::LpFtConfig),
     Lora(lora::LoraConfig),
+    HardPrompt(hard_prompt::HardPromptConfig),
+    SoftPrompt(soft_prompt::SoftPromptConfig),
 }
 
-/// An adapted model: merged inference weights with the base's structure, and its cost.
+/// An adapted model — merged inference weights with the base's structure, or the base carrying a prompt —
+/// and its cost.
 pub struct Adapted {
     pub model: Transformer,
     /// Scalars updated by the adaptation (hand-checkable: README, tests).
     pub trainable_params: usize,
+    /// Optimisation steps, or prompts scored for `hard_prompt`.
     pub steps: usize,
     pub seconds: f64,
+    /// Prompt positions the adapted model reads before the task (0 for weight methods).
+    pub prompt_tokens: usize,
 }
 
 impl MethodConfig {
@@ -94,38 +114,52 @@ impl MethodConfig {
             Self::Embed(_) => "embed",
             Self::LpFt(_) => "lp_ft",
             Self::Lora(_) => "lora",
+            Self::HardPrompt(_) => "hard_prompt",
+            Self::SoftPrompt(_) => "soft_prompt",
         }
     }
 
-    /// Its hyper-parameters as `key=value;…`, the `params` column of `metrics.csv`.
-    pub fn params(&self) -> String {
+    /// Whether it adapts a prompt (the base's weights stay as they are, so there is no interpolation path).
+    pub fn is_prompt(&self) -> bool {
+        matches!(self, Self::HardPrompt(_) | Self::SoftPrompt(_))
+    }
+
+    /// Its hyper-parameters as `key=value;…`, the `params` column of `metrics.csv`; `max_prompt_len` resolves
+    /// `hard_prompt`'s default L_max.
+    pub fn params(&self, max_prompt_len: usize) -> String {
         match self {
             Self::Full(config) => format!("lr={}", config.lr),
             Self::Head(config) => format!("lr={}", config.lr),
             Self::Embed(config) => format!("lr={}", config.lr),
             Self::LpFt(config) => config.params(),
             Self::Lora(config) => config.params(),
+            Self::HardPrompt(config) => config.params(max_prompt_len),
+            Self::SoftPrompt(config) => config.params(),
         }
     }
 
-    fn validate(&self, table: &str) -> Result<(), AdaptError> {
+    fn validate(&self, table: &str, max_prompt_len: usize) -> Result<(), AdaptError> {
         match self {
             Self::Full(config) => config.validate(table),
             Self::Head(config) => config.validate(table),
             Self::Embed(config) => config.validate(table),
             Self::LpFt(config) => config.validate(table),
             Self::Lora(config) => config.validate(table),
+            Self::HardPrompt(config) => config.validate(table, max_prompt_len),
+            Self::SoftPrompt(config) => config.validate(table, max_prompt_len),
         }
     }
 
     /// Adapts `base` (inference weights) to `data`. `seed` drives the batch order and any random init;
-    /// `device` is the inference device (training runs on its autodiff twin).
+    /// `device` is the inference device (training runs on its autodiff twin); prompts have at most
+    /// `max_prompt_len` tokens.
     pub fn adapt(
         &self,
         base: &Transformer,
         data: &TaskData,
         finetune: &FinetuneConfig,
         seed: u64,
+        max_prompt_len: usize,
         device: &Device,
     ) -> Result<Adapted, AdaptError> {
         match self {
@@ -134,6 +168,8 @@ impl MethodConfig {
             Self::Embed(config) => Ok(config.adapt(base, data, finetune, seed, device)),
             Self::LpFt(config) => Ok(config.adapt(base, data, finetune, seed, device)),
             Self::Lora(config) => config.adapt(base, data, finetune, seed, device),
+            Self::HardPrompt(config) => config.adapt(base, data, max_prompt_len, device),
+            Self::SoftPrompt(config) => Ok(config.adapt(base, data, finetune, seed, device)),
         }
     }
 }
@@ -163,5 +199,11 @@ pub(crate) fn adapt_parameters(
     let model = trainable_copy(base, paths, device);
     let trainable = trainable_params(&model);
     let outcome = finetune(model, data, finetune_config, lr, finetune_config.steps, seed, device);
-    Adapted { model: outcome.model.valid(), trainable_params: trainable, steps: outcome.steps, seconds: outcome.seconds }
+    Adapted {
+        model: outcome.model.valid(),
+        trainable_params: trainable,
+        steps: outcome.steps,
+        seconds: outcome.seconds,
+        prompt_tokens: 0,
+    }
 }

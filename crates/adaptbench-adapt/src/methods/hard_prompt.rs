@@ -1,0 +1,90 @@
+//! `hard_prompt`: the best binary prompt for the task, found by exhaustive search over every prompt of length
+//! ≤ L_max on D_N with the frozen base (the KV-cached engine of `adaptbench-infer`), optionally refined by a
+//! local search beyond L_max. The adapted model is the base conditioned on that prompt: no weight changes.
+
+use std::time::Instant;
+
+use adaptbench_model::{freeze, Prompt, Transformer};
+use adaptbench_prompt::{local_search, Exhaustive, LocalConfig, LocalSearchPlan, NeuralPredictor};
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use super::Adapted;
+use crate::error::AdaptError;
+use crate::task_data::TaskData;
+
+/// The `[methods.hard_prompt]` table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HardPromptConfig {
+    /// Longest prompt of the exhaustive search. Default: `layout.prompt_max_len`.
+    pub l_max: Option<usize>,
+    /// A local search (bit flips, insertions, deletions) from the exhaustive optimum, up to
+    /// `local.max_len` ≤ `layout.prompt_max_len` tokens. Default: none.
+    pub local: Option<LocalConfig>,
+}
+
+impl HardPromptConfig {
+    pub(crate) fn params(&self, max_prompt_len: usize) -> String {
+        let l_max = self.l_max.unwrap_or(max_prompt_len);
+        match &self.local {
+            Some(local) => {
+                format!("l_max={l_max};beam={};max_len={};rounds={}", local.beam, local.max_len, local.rounds)
+            }
+            None => format!("l_max={l_max}"),
+        }
+    }
+
+    pub(crate) fn validate(&self, table: &str, max_prompt_len: usize) -> Result<(), AdaptError> {
+        let within = |key: String, value: usize| {
+            if value > max_prompt_len {
+                Err(AdaptError::invalid(
+                    key,
+                    value,
+                    format!("allowed range 0..=layout.prompt_max_len = {max_prompt_len}"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        within(format!("{table}.l_max"), self.l_max.unwrap_or(0))?;
+        if let Some(local) = &self.local {
+            within(format!("{table}.local.max_len"), local.max_len)?;
+            if local.beam == 0 || local.rounds == 0 {
+                return Err(AdaptError::invalid(format!("{table}.local.beam/rounds"), 0, "allowed range 1..=1000000"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Searches on all of D_N (train and validation: a search has no early stopping to feed).
+    pub(crate) fn adapt(
+        &self,
+        base: &Transformer,
+        data: &TaskData,
+        max_prompt_len: usize,
+        device: &Device,
+    ) -> Result<Adapted, AdaptError> {
+        let started = Instant::now();
+        let sequences: Vec<Vec<u8>> = data.train.iter().chain(&data.validation).cloned().collect();
+        let predictor = NeuralPredictor::new(freeze(base));
+        let exhaustive = Exhaustive::run(&predictor, self.l_max.unwrap_or(max_prompt_len), &sequences)?;
+        let mut best = exhaustive.prompts[exhaustive.best()].clone();
+        let mut evaluated = exhaustive.prompts.len();
+        if let Some(local) = &self.local {
+            let plan = LocalSearchPlan { beam: local.beam, max_len: local.max_len, rounds: local.rounds };
+            let outcome = local_search(&predictor, std::slice::from_ref(&best), &sequences, &plan)?;
+            best = outcome.prompt;
+            evaluated += outcome.evaluated - 1;
+        }
+        let mut model = base.clone();
+        model.prompt = (!best.is_empty()).then(|| Prompt::hard(&best, device));
+        Ok(Adapted {
+            model,
+            trainable_params: 0,
+            steps: evaluated,
+            seconds: started.elapsed().as_secs_f64(),
+            prompt_tokens: best.len(),
+        })
+    }
+}

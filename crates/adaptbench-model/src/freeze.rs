@@ -1,0 +1,61 @@
+//! Export of a trained model to the inference crate's plain `f32` layout, for the KV-cached prompt engine.
+
+use adaptbench_infer::{Dense, FrozenBlock, FrozenTransformer, Norm};
+use burn::nn::{LayerNorm, Linear};
+use burn::tensor::Tensor;
+
+use crate::transformer::{sinusoidal_table, Transformer};
+
+/// Copies `model`'s weights (burn's row-major layouts: `Linear` is `[d_in, d_out]`) into a
+/// [`FrozenTransformer`]; positions become a `[context, d_model]` table, learned or sinusoidal.
+///
+/// # Panics
+/// If the model carries a prompt: the engine takes prompts as tokens, per call.
+pub fn freeze(model: &Transformer) -> FrozenTransformer {
+    assert!(model.prompt.is_none(), "freeze the base; the engine prepends prompts itself");
+    let d = model.d_model;
+    let positions = match &model.position_embedding {
+        Some(table) => values(table.weight.val()),
+        None => sinusoidal_table(model.context, d),
+    };
+    FrozenTransformer {
+        d_model: d,
+        n_heads: model.blocks.first().map_or(1, |block| block.attention.n_heads),
+        context: model.context,
+        layer_norm_eps: model.layer_norm_eps as f32,
+        token_embedding: values(model.token_embedding.weight.val()),
+        positions,
+        blocks: model
+            .blocks
+            .iter()
+            .map(|block| FrozenBlock {
+                attention_norm: norm(&block.attention_norm),
+                q: dense(&block.attention.q),
+                k: dense(&block.attention.k),
+                v: dense(&block.attention.v),
+                o: dense(&block.attention.o),
+                mlp_norm: norm(&block.mlp_norm),
+                mlp_in: dense(&block.mlp.mlp_in),
+                mlp_out: dense(&block.mlp.mlp_out),
+            })
+            .collect(),
+        final_norm: norm(&model.final_norm),
+        head: dense(&model.head),
+    }
+}
+
+fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    tensor.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 weights")
+}
+
+fn dense(linear: &Linear) -> Dense {
+    let [d_in, d_out] = linear.weight.dims();
+    let bias = linear.bias.as_ref().map_or_else(|| vec![0.0; d_out], |bias| values(bias.val()));
+    Dense { weight: values(linear.weight.val()), bias, d_in, d_out }
+}
+
+fn norm(layer: &LayerNorm) -> Norm {
+    let gamma = values(layer.gamma.val());
+    let beta = layer.beta.as_ref().map_or_else(|| vec![0.0; gamma.len()], |beta| values(beta.val()));
+    Norm { gamma, beta }
+}

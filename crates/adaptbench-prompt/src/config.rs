@@ -1,0 +1,182 @@
+//! `SearchConfig`: the `[search]` table of `adaptbench search` (DESIGN.md §6), validated at load.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::PromptError;
+use crate::local_search::LocalSearchPlan;
+use crate::reliability::ReliabilityPlan;
+
+/// Which predictor a landscape is measured for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PredictorKind {
+    /// The exact Bayes predictor of the pretraining source.
+    Bayes,
+    /// The pretrained base model.
+    Neural,
+}
+
+/// The `[search]` table. The task and N come from `[task]` (`source`, `sequences`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchConfig {
+    /// Predictors to analyse. Default: both, `["bayes", "neural"]`.
+    pub predictors: Vec<PredictorKind>,
+    /// Longest prompt of the exhaustive search: 2^(l_max+1) − 1 prompts. Default: 5.
+    pub l_max: usize,
+    /// Task tokens T per sequence, scored after the prompt. Default: 50.
+    pub task_len: usize,
+    /// Fresh task sequences for the reference loss of predictors without a closed form (the neural one).
+    /// Default: 2048.
+    pub reference_sequences: usize,
+    /// Prompts within this many bits per task token of the optimal reference loss count as optimal in the
+    /// reliability measure. Default: 1e-4.
+    pub tolerance_bits: f64,
+    /// Typical and random prompts drawn per length for the efficiency curves. Default: 200.
+    pub baseline_prompts: usize,
+    pub reliability: ReliabilityConfig,
+    pub local: LocalConfig,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self {
+            predictors: vec![PredictorKind::Bayes, PredictorKind::Neural],
+            l_max: 5,
+            task_len: 50,
+            reference_sequences: 2048,
+            tolerance_bits: 1e-4,
+            baseline_prompts: 200,
+            reliability: ReliabilityConfig::default(),
+            local: LocalConfig::default(),
+        }
+    }
+}
+
+/// The `[search.reliability]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReliabilityConfig {
+    /// Sizes N of D_N. Default: 1, 2, 4, …, 256.
+    pub ns: Vec<usize>,
+    /// Longest prompts searched, one curve each; each ≤ `search.l_max`. Default: [1, 3, 5].
+    pub l_max: Vec<usize>,
+    /// Independent draws of D_N per point. Default: 100.
+    pub draws: usize,
+}
+
+impl Default for ReliabilityConfig {
+    fn default() -> Self {
+        Self { ns: (0..=8).map(|k| 1 << k).collect(), l_max: vec![1, 3, 5], draws: 100 }
+    }
+}
+
+/// The `[search.local]` table: the local search beyond L_max, started from the exhaustive optimum on D_N.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LocalConfig {
+    /// Prompts kept between rounds. Default: 4.
+    pub beam: usize,
+    /// Longest prompt it may build (BOS + prompt + T must fit the model's context). Default: 10.
+    pub max_len: usize,
+    /// Rounds at most. Default: 20.
+    pub rounds: usize,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        Self { beam: 4, max_len: 10, rounds: 20 }
+    }
+}
+
+/// The largest exhaustive search allowed: 2^17 − 1 ≈ 131k prompts.
+pub const MAX_EXHAUSTIVE_LEN: usize = 16;
+
+impl SearchConfig {
+    /// Checks every field; `table` prefixes keys in errors (e.g. `search`).
+    pub fn validate(&self, table: &str) -> Result<(), PromptError> {
+        let key = |field: &str| format!("{table}.{field}");
+        if self.predictors.is_empty() {
+            return Err(PromptError::invalid(key("predictors"), "[]", "name at least one of \"bayes\", \"neural\""));
+        }
+        if self.l_max > MAX_EXHAUSTIVE_LEN {
+            return Err(PromptError::invalid(
+                key("l_max"),
+                self.l_max,
+                format!("allowed range 0..={MAX_EXHAUSTIVE_LEN}"),
+            ));
+        }
+        for (field, value) in [
+            ("task_len", self.task_len),
+            ("baseline_prompts", self.baseline_prompts),
+            ("reliability.draws", self.reliability.draws),
+            ("local.beam", self.local.beam),
+            ("local.rounds", self.local.rounds),
+        ] {
+            if value == 0 || value > 1_000_000 {
+                return Err(PromptError::invalid(key(field), value, "allowed range 1..=1000000"));
+            }
+        }
+        if self.predictors.contains(&PredictorKind::Neural) && self.reference_sequences == 0 {
+            return Err(PromptError::invalid(
+                key("reference_sequences"),
+                0,
+                "must be ≥ 1: the neural predictor's reference loss is a sample mean",
+            ));
+        }
+        if !(self.tolerance_bits >= 0.0 && self.tolerance_bits.is_finite()) {
+            return Err(PromptError::invalid(key("tolerance_bits"), self.tolerance_bits, "allowed range [0, ∞)"));
+        }
+        if self.reliability.ns.is_empty() || self.reliability.ns.contains(&0) {
+            return Err(PromptError::invalid(
+                key("reliability.ns"),
+                format!("{:?}", self.reliability.ns),
+                "a non-empty list of sizes ≥ 1",
+            ));
+        }
+        if let Some(&too_long) = self.reliability.l_max.iter().find(|&&l| l > self.l_max) {
+            return Err(PromptError::invalid(
+                key("reliability.l_max"),
+                too_long,
+                format!("each must be ≤ {table}.l_max = {}", self.l_max),
+            ));
+        }
+        if self.local.max_len > 4096 {
+            return Err(PromptError::invalid(key("local.max_len"), self.local.max_len, "allowed range 0..=4096"));
+        }
+        Ok(())
+    }
+
+    /// The reliability curves to measure (all of `reliability.l_max`, or `[l_max]` if that list is empty).
+    pub fn reliability_plan(&self) -> ReliabilityPlan {
+        let l_maxes = if self.reliability.l_max.is_empty() { vec![self.l_max] } else { self.reliability.l_max.clone() };
+        ReliabilityPlan {
+            ns: self.reliability.ns.clone(),
+            l_maxes,
+            draws: self.reliability.draws,
+            tolerance_bits: self.tolerance_bits,
+        }
+    }
+
+    /// The local search's plan.
+    pub fn local_plan(&self) -> LocalSearchPlan {
+        LocalSearchPlan { beam: self.local.beam, max_len: self.local.max_len, rounds: self.local.rounds }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reliability_curve_longer_than_the_search_is_rejected_with_its_key() {
+        let config: SearchConfig = toml::from_str("l_max = 3\n[reliability]\nl_max = [2, 4]").unwrap();
+        let message = config.validate("search").unwrap_err().to_string();
+        assert!(message.contains("search.reliability.l_max = 4"), "{message}");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        assert!(toml::from_str::<SearchConfig>("lmax = 3").unwrap_err().to_string().contains("unknown field `lmax`"));
+    }
+}

@@ -1,0 +1,34 @@
+//! A frozen neural model as a prompt-steerable predictor, scored by the inference crate's KV-cached
+//! prompt engine (forward only, no autodiff, prompts shared across the N sequences).
+
+use adaptbench_infer::{score_prompts, FrozenTransformer};
+
+use crate::error::PromptError;
+use crate::predictor::{Predictor, ScoreMatrix};
+
+/// A trained Transformer conditioned on `BOS, prompt, task tokens`.
+pub struct NeuralPredictor {
+    model: FrozenTransformer,
+}
+
+impl NeuralPredictor {
+    /// Wraps a frozen model (see `adaptbench_model::freeze`).
+    pub fn new(model: FrozenTransformer) -> Self {
+        Self { model }
+    }
+}
+
+impl Predictor for NeuralPredictor {
+    fn name(&self) -> &str {
+        "neural"
+    }
+
+    fn score(&self, prompts: &[Vec<u8>], sequences: &[Vec<u8>]) -> Result<ScoreMatrix, PromptError> {
+        Ok(score_prompts(&self.model, prompts, sequences)?)
+    }
+
+    /// BOS + prompt + T − 1 inputs must fit the context: `L ≤ context − T`.
+    fn max_prompt_len(&self, task_len: usize) -> Option<usize> {
+        Some(self.model.context.saturating_sub(task_len))
+    }
+}

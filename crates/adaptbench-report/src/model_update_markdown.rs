@@ -1,0 +1,227 @@
+//! The model-update section of `report.md`: each adaptation's excess loss on the base it was found on against
+//! the same prompt or adapter transplanted onto the base pretrained with another seed, ID and OOD, with the
+//! paired cost of the transplant.
+
+use crate::aggregate::Aggregate;
+use crate::markdown::{alignment, bits, cell, plus_minus, signed, table_row};
+use crate::metrics::ROLE_ID;
+use crate::model_update::{EvalBase, ModelUpdateRow};
+use crate::tidy::group_by_key;
+
+/// One configuration's excess on both bases and the transplant cost, each aggregated across seeds.
+struct Transplant {
+    label: String,
+    seeds: usize,
+    id: [Option<Aggregate>; 2],
+    ood: [Option<Aggregate>; 2],
+    /// Per seed other − found on, then across seeds.
+    id_cost: Option<Aggregate>,
+    ood_cost: Option<Aggregate>,
+}
+
+/// One seed's excess on one base: the ID excess and the mean OOD excess, each with its within-seed CI.
+#[derive(Clone, Copy)]
+struct SeedExcess {
+    id: Option<(f64, f64)>,
+    ood: Option<(f64, f64)>,
+}
+
+/// The markdown section on model updates for `rows` (the contents of `model_update.csv`), empty when there
+/// are none. One table row per configuration (method + params, in order of first appearance), with in bits
+/// per token, each as mean ± the Student-t 95% CI across seeds t(0.975, n − 1)·s/√n
+/// ([`Aggregate::across_seeds`]):
+/// - the ID excess on the base the adaptation was found on (seed A) and on the other base (seed B);
+/// - the transplant cost Δ = excess(other) − excess(found on), per seed first (the two evaluations of a seed are
+///   paired), then across seeds;
+/// - the same for the OOD excess, per seed the mean over that seed's OOD sources.
+///
+/// With a single seed the CI is the within-seed one: the row's `excess_ci95` for ID, √(Σ_k ci_k²)/K over the
+/// K OOD sources, and √(ci_found² + ci_other²) for Δ. A closing line names the configuration whose ID excess
+/// grows most on the other base and says whether its CI excludes 0.
+pub fn model_update_markdown(rows: &[ModelUpdateRow]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let transplants: Vec<Transplant> = group_by_key(rows, |row| (row.method.as_str(), row.params.as_str()))
+        .into_iter()
+        .map(|((method, params), rows)| transplant(method, params, &rows))
+        .collect();
+    let mut lines = vec![
+        "## Model update: prompts and adapters moved to another base".to_string(),
+        String::new(),
+        "Excess loss in bits/token of each adaptation on the base it was found on (pretrained with seed A) and \
+         transplanted unchanged onto the base pretrained with seed B; Δ = other − found on, paired per seed. \
+         ±: Student-t 95% CI across seeds."
+            .to_string(),
+        String::new(),
+        "| configuration | seeds | ID excess, found on | ID excess, other base | Δ ID | OOD excess, found on \
+         | OOD excess, other base | Δ OOD |"
+            .to_string(),
+        table_row(&alignment(8)),
+    ];
+    for transplant in &transplants {
+        lines.push(table_row(&[
+            cell(&transplant.label),
+            transplant.seeds.to_string(),
+            excess(transplant.id[0]),
+            excess(transplant.id[1]),
+            cost(transplant.id_cost),
+            excess(transplant.ood[0]),
+            excess(transplant.ood[1]),
+            cost(transplant.ood_cost),
+        ]));
+    }
+    lines.push(String::new());
+    lines.push(reading(&transplants));
+    lines.join("\n") + "\n"
+}
+
+fn transplant(method: &str, params: &str, rows: &[&ModelUpdateRow]) -> Transplant {
+    let label = if params.is_empty() { method.to_string() } else { format!("{method} ({params})") };
+    let by_seed = group_by_key(rows.iter().copied(), |row| row.seed);
+    let per_seed: Vec<[SeedExcess; 2]> = by_seed
+        .iter()
+        .map(|(_, rows)| [EvalBase::FoundOn, EvalBase::Other].map(|base| seed_excess(rows, base)))
+        .collect();
+    let across = |values: Vec<(f64, f64)>| {
+        let means: Vec<f64> = values.iter().map(|(mean, _)| *mean).collect();
+        Aggregate::across_seeds(&means, values.first().map_or(f64::NAN, |(_, ci)| *ci))
+    };
+    let on = |base: usize, pick: fn(&SeedExcess) -> Option<(f64, f64)>| {
+        across(per_seed.iter().filter_map(|seed| pick(&seed[base])).collect())
+    };
+    // Δ over the seeds evaluated on both bases; a single seed's CI treats the two evaluations as independent.
+    let paired_cost = |pick: fn(&SeedExcess) -> Option<(f64, f64)>| {
+        across(
+            per_seed
+                .iter()
+                .filter_map(|seed| {
+                    let ((found, found_ci), (other, other_ci)) = (pick(&seed[0])?, pick(&seed[1])?);
+                    Some((other - found, found_ci.hypot(other_ci)))
+                })
+                .collect(),
+        )
+    };
+    Transplant {
+        label,
+        seeds: by_seed.len(),
+        id: [on(0, |seed| seed.id), on(1, |seed| seed.id)],
+        ood: [on(0, |seed| seed.ood), on(1, |seed| seed.ood)],
+        id_cost: paired_cost(|seed| seed.id),
+        ood_cost: paired_cost(|seed| seed.ood),
+    }
+}
+
+/// One seed's rows on `base`: the first ID row's excess, and the mean OOD excess with the combined CI
+/// √(Σ_k ci_k²)/K of its K sources.
+fn seed_excess(rows: &[&ModelUpdateRow], base: EvalBase) -> SeedExcess {
+    let (id, ood): (Vec<&ModelUpdateRow>, Vec<&ModelUpdateRow>) =
+        rows.iter().copied().filter(|row| row.base == base).partition(|row| row.role == ROLE_ID);
+    let k = ood.len() as f64;
+    SeedExcess {
+        id: id.first().map(|row| (row.excess_bits, row.excess_ci95)),
+        ood: (!ood.is_empty()).then(|| {
+            let mean = ood.iter().map(|row| row.excess_bits).sum::<f64>() / k;
+            (mean, ood.iter().map(|row| row.excess_ci95.powi(2)).sum::<f64>().sqrt() / k)
+        }),
+    }
+}
+
+fn excess(value: Option<Aggregate>) -> String {
+    value.map_or("—".to_string(), |value| plus_minus(value.mean, value.ci95))
+}
+
+fn cost(value: Option<Aggregate>) -> String {
+    value.map_or("—".to_string(), |value| format!("{} ± {}", signed(value.mean), bits(value.ci95)))
+}
+
+/// The configuration whose ID excess grows most on the other base, and whether that is more than noise.
+fn reading(transplants: &[Transplant]) -> String {
+    let worst = transplants
+        .iter()
+        .filter_map(|transplant| Some((transplant, transplant.id_cost.filter(|cost| cost.mean.is_finite())?)))
+        .max_by(|(_, a), (_, b)| a.mean.total_cmp(&b.mean));
+    let Some((transplant, cost)) = worst else {
+        return "Reading: no configuration was evaluated in distribution on both bases, so the transplant cost is \
+                not measured."
+            .to_string();
+    };
+    let significance = if !cost.ci95.is_finite() {
+        "its CI is unknown"
+    } else if cost.mean.abs() > cost.ci95 {
+        "the 95% CI excludes 0"
+    } else {
+        "the 95% CI includes 0: within noise"
+    };
+    let whom = if transplants.len() > 1 { "of any configuration" } else { "its only configuration" };
+    format!(
+        "Reading: moving to the other base changes the ID excess of **{}** by {} ± {} bits/token, the most {whom}; \
+         {significance}.",
+        cell(&transplant.label),
+        signed(cost.mean),
+        bits(cost.ci95)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::model_update_row;
+
+    /// `hard_prompt` over seeds 1 and 2 with OOD sources a and b, and `lora` (`r=4`) with seed 1 only.
+    fn rows() -> Vec<ModelUpdateRow> {
+        let mut rows = Vec::new();
+        // seed: (ID found on, ID other, [a, b] found on, [a, b] other)
+        for (seed, id_found, id_other, ood_found, ood_other) in
+            [(1, 0.01, 0.05, [0.1, 0.2], [0.2, 0.2]), (2, 0.03, 0.09, [0.1, 0.4], [0.3, 0.3])]
+        {
+            rows.push(model_update_row("hard_prompt", seed, "task", EvalBase::FoundOn, id_found));
+            rows.push(model_update_row("hard_prompt", seed, "task", EvalBase::Other, id_other));
+            for (source, found, other) in [("a", ood_found[0], ood_other[0]), ("b", ood_found[1], ood_other[1])] {
+                rows.push(model_update_row("hard_prompt", seed, source, EvalBase::FoundOn, found));
+                rows.push(model_update_row("hard_prompt", seed, source, EvalBase::Other, other));
+            }
+        }
+        let mut lora = vec![
+            model_update_row("lora", 1, "task", EvalBase::FoundOn, 0.02),
+            model_update_row("lora", 1, "task", EvalBase::Other, 0.021),
+        ];
+        lora.iter_mut().for_each(|row| row.params = "r=4".to_string());
+        rows.extend(lora);
+        rows
+    }
+
+    #[test]
+    fn the_table_shows_seed_means_with_t_intervals_on_both_bases() {
+        let markdown = model_update_markdown(&rows());
+        // ID found on: 0.01, 0.03 → 0.02, s = 0.01·√2, ci = 12.706·0.01·√2/√2 = 0.1271;
+        // ID other: 0.05, 0.09 → 0.07 ± 12.706·0.02 = 0.2541; Δ ID: 0.04, 0.06 → +0.05 ± 0.1271.
+        // OOD found on: (0.1 + 0.2)/2 = 0.15, (0.1 + 0.4)/2 = 0.25 → 0.2 ± 12.706·0.05 = 0.6353;
+        // OOD other: 0.2, 0.3 → 0.25 ± 0.6353; Δ OOD: 0.05, 0.05 → +0.05 ± 0.
+        let expected = "| hard_prompt | 2 | 0.0200 ± 0.1271 | 0.0700 ± 0.2541 | +0.0500 ± 0.1271 | 0.2000 ± 0.6353 \
+                        | 0.2500 ± 0.6353 | +0.0500 ± 0.0000 |";
+        assert!(markdown.contains(expected), "{markdown}");
+    }
+
+    #[test]
+    fn a_single_seed_uses_its_within_seed_intervals() {
+        let markdown = model_update_markdown(&rows());
+        // ID: 0.02 ± 0.001 and 0.021 ± 0.001; Δ = +0.001 ± √(0.001² + 0.001²) = 0.0014; no OOD rows
+        let expected = "| lora (r=4) | 1 | 0.0200 ± 0.0010 | 0.0210 ± 0.0010 | +0.0010 ± 0.0014 | — | — | — |";
+        assert!(markdown.contains(expected), "{markdown}");
+    }
+
+    #[test]
+    fn the_reading_names_the_largest_id_cost_and_its_significance() {
+        let markdown = model_update_markdown(&rows());
+        let reading = "Reading: moving to the other base changes the ID excess of **hard_prompt** by +0.0500 ± 0.1271 \
+                       bits/token, the most of any configuration; the 95% CI includes 0: within noise.";
+        assert!(markdown.contains(reading), "{markdown}");
+        assert!(!markdown.contains("NaN"));
+    }
+
+    #[test]
+    fn no_rows_give_no_section() {
+        assert_eq!(model_update_markdown(&[]), "");
+    }
+}
