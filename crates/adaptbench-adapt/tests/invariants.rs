@@ -1,12 +1,16 @@
 //! The invariants of DESIGN.md §5 that every weight method and the interpolation must keep.
 
+mod common;
+
+use common::weights;
+
 use adaptbench_adapt::{
     interpolate, parameter_paths, trainable_params, EmbedConfig, FinetuneConfig, FullConfig, HeadConfig, InterpolationError,
     LoraConfig, LoraTarget, LpFtConfig, MethodConfig, TaskData,
 };
 use adaptbench_model::{Transformer, TransformerConfig};
 use adaptbench_sources::SourceSpec;
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 fn small() -> TransformerConfig {
@@ -28,24 +32,6 @@ fn outputs(model: &Transformer, device: &Device) -> Vec<f32> {
     model.forward(tokens).into_data().try_to_vec::<f32>().unwrap()
 }
 
-/// Every parameter's values, by path.
-fn weights(model: &Transformer) -> Vec<(String, Vec<f32>)> {
-    struct Collect(Vec<String>, Vec<(String, Vec<f32>)>);
-    impl ModuleVisitor for Collect {
-        fn enter_module(&mut self, name: &str, _: &str) {
-            self.0.push(name.into());
-        }
-        fn exit_module(&mut self, _: &str, _: &str) {
-            self.0.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.1.push((self.0.join("."), param.val().into_data().try_to_vec::<f32>().unwrap()));
-        }
-    }
-    let mut collect = Collect(Vec::new(), Vec::new());
-    model.visit(&mut collect);
-    collect.1
-}
 
 fn changed_paths(before: &Transformer, after: &Transformer) -> Vec<String> {
     weights(before).into_iter().zip(weights(after)).filter(|(b, a)| b.1 != a.1).map(|(b, _)| b.0).collect()

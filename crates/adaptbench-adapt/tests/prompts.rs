@@ -2,6 +2,10 @@
 //! prompt only) is the base bit for bit; a hard prompt is exactly the base reading those tokens; soft prompts
 //! train their prompt and nothing else; the fast engine agrees with burn on prompted losses.
 
+mod common;
+
+use common::weights;
+
 use adaptbench_adapt::{
     parameter_paths, FinetuneConfig, HardPromptConfig, MethodConfig, SoftPromptConfig, SoftPromptInit, SoftPromptSpace,
     TaskData,
@@ -10,7 +14,6 @@ use adaptbench_model::{freeze, Prompt, Transformer, TransformerConfig, BOS};
 use adaptbench_prompt::{NeuralPredictor, Predictor};
 use adaptbench_sources::SourceSpec;
 use adaptbench_train::mean_loss_bits;
-use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 fn small() -> TransformerConfig {
@@ -92,24 +95,6 @@ fn the_engine_scores_prompted_sequences_as_burn_does() {
     }
 }
 
-/// Every parameter's values, by path (the prompt's included).
-fn weights(model: &Transformer) -> Vec<(String, Vec<f32>)> {
-    struct Collect(Vec<String>, Vec<(String, Vec<f32>)>);
-    impl ModuleVisitor for Collect {
-        fn enter_module(&mut self, name: &str, _: &str) {
-            self.0.push(name.into());
-        }
-        fn exit_module(&mut self, _: &str, _: &str) {
-            self.0.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.1.push((self.0.join("."), param.val().into_data().try_to_vec::<f32>().unwrap()));
-        }
-    }
-    let mut collect = Collect(Vec::new(), Vec::new());
-    model.visit(&mut collect);
-    collect.1
-}
 
 #[test]
 fn a_soft_prompt_trains_its_weights_and_nothing_else() {
