@@ -33,7 +33,7 @@ pub struct ExperimentConfig {
     pub task: TaskConfig,
     #[serde(default)]
     pub finetune: FinetuneConfig,
-    /// Without a `[methods]` table every weight method runs with its defaults.
+    /// Without a `[methods]` table every method (weight and prompt) runs with its defaults.
     #[serde(default)]
     pub methods: MethodsConfig,
     #[serde(default)]
@@ -100,7 +100,7 @@ mod tests {
         let config = parse("name = \"x\"").unwrap();
         assert_eq!(config.model, TransformerConfig::default());
         assert_eq!(config.pretrain, PretrainConfig::default());
-        assert_eq!(config.methods.configured().len(), 5, "every weight method by default");
+        assert_eq!(config.methods.configured().len(), 7, "every weight and prompt method by default");
     }
 
     #[test]

@@ -142,10 +142,6 @@ pub(crate) struct Workspace {
     row_lp: Vec<[f32; 2]>,
 }
 
-/// Rows per MLP block: the block's hidden activations (`MLP_ROWS × mlp` floats, 64 KiB for the quickstart's
-/// 256) stay in L2 between `mlp_in`, GELU and `mlp_out`.
-const MLP_ROWS: usize = 64;
-
 /// Keys are processed 8 at a time (one AVX2 register); scratch rows are padded to this.
 const LANES: usize = 8;
 
@@ -346,19 +342,14 @@ impl Workspace {
             attention.run(qkv, ctx, &mut self.kt, &mut self.vt, &mut self.scores);
             matmul(m, d, d, ctx, &block.o.weight, x, true);
             add_bias(x, &block.o.bias);
-            // The MLP by blocks of rows, so that the hidden activations stay in cache between the two gemms.
             let norm = &block.mlp_norm;
-            for (xb, hb) in x.chunks_mut(MLP_ROWS * d).zip(h.chunks_mut(MLP_ROWS * d)) {
-                let rows = xb.len() / d;
-                for (xr, hr) in xb.chunks_exact(d).zip(hb.chunks_exact_mut(d)) {
-                    math::layer_norm(xr, &norm.gamma, &norm.beta, prep.eps, hr);
-                }
-                let ub = &mut u[..rows * mlp];
-                matmul(rows, mlp, d, hb, &block.mlp_in.weight, ub, false);
-                math::bias_gelu(ub, &block.mlp_in.bias, avx2);
-                matmul(rows, d, mlp, ub, &block.mlp_out.weight, xb, true);
-                add_bias(xb, &block.mlp_out.bias);
+            for (xr, hr) in x.chunks_exact(d).zip(h.chunks_exact_mut(d)) {
+                math::layer_norm(xr, &norm.gamma, &norm.beta, prep.eps, hr);
             }
+            matmul(m, mlp, d, h, &block.mlp_in.weight, u, false);
+            math::bias_gelu(u, &block.mlp_in.bias, avx2);
+            matmul(m, d, mlp, u, &block.mlp_out.weight, x, true);
+            add_bias(x, &block.mlp_out.bias);
         }
         let hr = &mut h[..d];
         for (lp, xr) in self.row_lp.iter_mut().zip(x.chunks_exact(d)) {

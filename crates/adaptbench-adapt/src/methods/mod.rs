@@ -23,7 +23,7 @@ use crate::task_data::TaskData;
 use crate::trainable::trainable_params;
 
 /// The `[methods]` table: each sub-table present enables that method (an empty table takes its defaults).
-/// Without a `[methods]` table, every weight method runs with its defaults.
+/// Without a `[methods]` table, every method (weight and prompt) runs with its defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MethodsConfig {
