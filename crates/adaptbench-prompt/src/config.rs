@@ -83,6 +83,13 @@ pub struct LocalConfig {
     pub rounds: usize,
 }
 
+impl LocalConfig {
+    /// The local search's plan.
+    pub fn plan(&self) -> LocalSearchPlan {
+        LocalSearchPlan { beam: self.beam, max_len: self.max_len, rounds: self.rounds }
+    }
+}
+
 impl Default for LocalConfig {
     fn default() -> Self {
         Self { beam: 4, max_len: 10, rounds: 20 }
@@ -160,7 +167,7 @@ impl SearchConfig {
 
     /// The local search's plan.
     pub fn local_plan(&self) -> LocalSearchPlan {
-        LocalSearchPlan { beam: self.local.beam, max_len: self.local.max_len, rounds: self.local.rounds }
+        self.local.plan()
     }
 }
 

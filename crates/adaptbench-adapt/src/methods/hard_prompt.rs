@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use adaptbench_model::{freeze, Prompt, Transformer};
-use adaptbench_prompt::{local_search, Exhaustive, LocalConfig, LocalSearchPlan, NeuralPredictor};
+use adaptbench_prompt::{local_search, Exhaustive, LocalConfig, NeuralPredictor};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
@@ -50,8 +50,14 @@ impl HardPromptConfig {
         within(format!("{table}.l_max"), self.l_max.unwrap_or(0))?;
         if let Some(local) = &self.local {
             within(format!("{table}.local.max_len"), local.max_len)?;
-            if local.beam == 0 || local.rounds == 0 {
-                return Err(AdaptError::invalid(format!("{table}.local.beam/rounds"), 0, "allowed range 1..=1000000"));
+            for (field, value) in [("beam", local.beam), ("rounds", local.rounds)] {
+                if value == 0 {
+                    return Err(AdaptError::invalid(
+                        format!("{table}.local.{field}"),
+                        value,
+                        "allowed range 1..=1000000",
+                    ));
+                }
             }
         }
         Ok(())
@@ -72,8 +78,7 @@ impl HardPromptConfig {
         let mut best = exhaustive.prompts[exhaustive.best()].clone();
         let mut evaluated = exhaustive.prompts.len();
         if let Some(local) = &self.local {
-            let plan = LocalSearchPlan { beam: local.beam, max_len: local.max_len, rounds: local.rounds };
-            let outcome = local_search(&predictor, std::slice::from_ref(&best), &sequences, &plan)?;
+            let outcome = local_search(&predictor, std::slice::from_ref(&best), &sequences, &local.plan())?;
             best = outcome.prompt;
             evaluated += outcome.evaluated - 1;
         }
