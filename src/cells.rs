@@ -1,12 +1,15 @@
 //! Finished cells of a run, one JSON file each under `DIR/cells/`, so that a re-run with the same config
 //! skips them (DESIGN.md §8: resume). A cell's file carries a fingerprint of everything that determines its
 //! numbers; a file whose fingerprint differs (the config changed) is ignored and overwritten.
+//!
+//! The adapted model itself is not kept: whatever is evaluated from it (the α sweep, and its transplant onto
+//! the `[model_update]` base) is evaluated when the cell is computed and stored here as rows.
 
 use std::fs;
 use std::path::PathBuf;
 
 use adaptbench_model::write_bytes_atomically;
-use adaptbench_report::MetricRow;
+use adaptbench_report::{MetricRow, ModelUpdateRow};
 use serde::{Deserialize, Serialize};
 
 /// The `cells/` directory of a run.
@@ -14,10 +17,21 @@ pub struct CellStore {
     dir: PathBuf,
 }
 
+/// The results of one cell: one method (or the base, `none`) on one adaptation seed.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Cell {
+    /// Its `metrics.csv` rows.
+    pub rows: Vec<MetricRow>,
+    /// Its `model_update.csv` rows; empty without `[model_update]`.
+    #[serde(default)]
+    pub model_update: Vec<ModelUpdateRow>,
+}
+
 #[derive(Serialize, Deserialize)]
 struct CellFile {
     fingerprint: String,
-    rows: Vec<MetricRow>,
+    #[serde(flatten)]
+    cell: Cell,
 }
 
 impl CellStore {
@@ -25,16 +39,16 @@ impl CellStore {
         Self { dir }
     }
 
-    /// The rows of cell `name` if it finished under the same `fingerprint`.
-    pub fn load(&self, name: &str, fingerprint: &str) -> Option<Vec<MetricRow>> {
+    /// Cell `name` if it finished under the same `fingerprint`.
+    pub fn load(&self, name: &str, fingerprint: &str) -> Option<Cell> {
         let text = fs::read_to_string(self.path(name)).ok()?;
         let file: CellFile = serde_json::from_str(&text).ok()?;
-        (file.fingerprint == fingerprint).then_some(file.rows)
+        (file.fingerprint == fingerprint).then_some(file.cell)
     }
 
     /// Records cell `name` as finished, atomically.
-    pub fn save(&self, name: &str, fingerprint: &str, rows: &[MetricRow]) -> anyhow::Result<()> {
-        let file = CellFile { fingerprint: fingerprint.to_string(), rows: rows.to_vec() };
+    pub fn save(&self, name: &str, fingerprint: &str, cell: &Cell) -> anyhow::Result<()> {
+        let file = CellFile { fingerprint: fingerprint.to_string(), cell: cell.clone() };
         write_bytes_atomically(&self.path(name), serde_json::to_string(&file)?.as_bytes())?;
         Ok(())
     }
@@ -73,9 +87,19 @@ mod tests {
             steps: 200,
             prompt_tokens: 0,
         };
-        store.save("full-seed0", "abc", &[row.clone()]).unwrap();
-        assert_eq!(store.load("full-seed0", "abc"), Some(vec![row]));
+        let update = ModelUpdateRow::from_metric(&row, adaptbench_report::EvalBase::Other);
+        let cell = Cell { rows: vec![row], model_update: vec![update] };
+        store.save("full-seed0", "abc", &cell).unwrap();
+        assert_eq!(store.load("full-seed0", "abc"), Some(cell));
         assert_eq!(store.load("full-seed0", "abd"), None);
         assert_eq!(store.load("lora-seed0", "abc"), None);
+    }
+
+    #[test]
+    fn a_cell_written_before_model_updates_existed_reads_with_none() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("cells")).unwrap();
+        std::fs::write(dir.path().join("cells/none-seed0.json"), r#"{"fingerprint":"f","rows":[]}"#).unwrap();
+        assert_eq!(CellStore::new(dir.path().join("cells")).load("none-seed0", "f"), Some(Cell::default()));
     }
 }

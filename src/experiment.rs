@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
 use crate::layout::Layout;
+use crate::model_update::ModelUpdateConfig;
 use crate::task::TaskConfig;
 
 /// A whole experiment as written in `configs/*.toml`.
@@ -41,6 +42,10 @@ pub struct ExperimentConfig {
     /// The `[search]` table of `adaptbench search`.
     #[serde(default)]
     pub search: SearchConfig,
+    /// The `[model_update]` table: also evaluate every adaptation moved onto a base pretrained with another
+    /// seed. Absent: no second base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_update: Option<ModelUpdateConfig>,
 }
 
 impl ExperimentConfig {
@@ -48,8 +53,8 @@ impl ExperimentConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|error| ConfigError::from_message(format!("cannot read {}: {error}", path.display())))?;
-        let mut config: Self = toml::from_str(&text)
-            .map_err(|error| ConfigError::from_message(format!("{}: {error}", path.display())))?;
+        let mut config: Self =
+            toml::from_str(&text).map_err(|error| ConfigError::from_message(format!("{}: {error}", path.display())))?;
         if config.name.is_empty() {
             config.name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
         }
@@ -75,7 +80,8 @@ impl ExperimentConfig {
         self.finetune.validate("finetune", self.task.sequences).map_err(ConfigError::from_message)?;
         self.methods.validate("methods", self.layout.prompt_max_len).map_err(ConfigError::from_message)?;
         self.eval.validate("eval", self.model.context).map_err(ConfigError::from_message)?;
-        self.search.validate("search").map_err(ConfigError::from_message)
+        self.search.validate("search").map_err(ConfigError::from_message)?;
+        self.model_update.as_ref().map_or(Ok(()), |update| update.validate(self.seed))
     }
 
     /// The resolved configuration as TOML, every default written out.
@@ -89,8 +95,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<ExperimentConfig, ConfigError> {
-        let config: ExperimentConfig =
-            toml::from_str(text).map_err(ConfigError::from_message)?;
+        let config: ExperimentConfig = toml::from_str(text).map_err(ConfigError::from_message)?;
         config.validate()?;
         Ok(config)
     }
@@ -140,6 +145,21 @@ mod tests {
             let message = parse(&format!("name = \"{name}\"")).unwrap_err().to_string();
             assert!(message.contains("name = "), "{message}");
         }
+    }
+
+    #[test]
+    fn a_model_update_needs_another_seed_and_changes_only_the_seed_of_the_other_base() {
+        let message = parse("name = \"x\"\nseed = 4\n[model_update]\nseed = 4").unwrap_err().to_string();
+        assert!(message.contains("model_update.seed = 4") && message.contains("top-level seed (4)"), "{message}");
+        let message = parse("name = \"x\"\n[model_update]\nsed = 1").unwrap_err().to_string();
+        assert!(message.contains("unknown field `sed`"), "{message}");
+
+        let config = parse("name = \"x\"\nseed = 4\n[model_update]\nseed = 9").unwrap();
+        let update = config.model_update.clone().unwrap();
+        let other = update.other_base_config(&config);
+        assert_eq!((other.seed, other.model_update.clone()), (9, None));
+        assert_eq!(ExperimentConfig { seed: 4, model_update: config.model_update.clone(), ..other }, config);
+        assert_eq!(parse(&config.to_toml()).unwrap(), config, "the table survives config.resolved.toml");
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod fingerprint;
 mod interrupt;
 mod layout;
 mod manifest;
+mod model_update;
 mod progress;
 mod task;
 

@@ -113,6 +113,7 @@ fn bad_configs_exit_with_code_2_naming_the_key_and_write_nothing() {
         ("alphas = [0.0, 0.5, 1.0]", "alphas = [0.0, 1.5]", "eval.alphas"),
         ("len = 10", "len = 99", "eval.ood[0].len = 99"),
         ("sequences = 8", "sequences = 0", "task.sequences = 0"),
+        ("seed = 1", "seed = 1\n[model_update]\nseed = 1", "model_update.seed = 1"),
     ];
     for ((from, to, expected), command) in cases.into_iter().flat_map(|case| [(case, "pretrain"), (case, "run")]) {
         let (output, out, dir) = run_bad_config(command, from, to);
@@ -219,6 +220,69 @@ fn run_writes_metrics_report_and_figures_with_the_schema_and_finite_numbers() {
         assert!(report.contains(needle), "{needle} missing from report.md");
     }
     assert!(!report.contains("NaN"));
+    assert!(!out.join("model_update.csv").exists() && !report.contains("## Model update"), "no [model_update] table");
+}
+
+#[test]
+fn a_model_update_scores_every_adaptation_on_a_second_base_pretrained_with_seed_b() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let config = dir.path().join("update.toml");
+    fs::write(&config, fs::read_to_string(TINY).unwrap() + "\n[model_update]\nseed = 2\n").unwrap();
+    let out = dir.path().join("run");
+    let output = adaptbench(&["run", config.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--threads", "1"], &cache);
+    assert!(output.status.success(), "run failed:\n{}", text(&output));
+
+    let header = csv::Reader::from_path(out.join("model_update.csv")).unwrap().headers().unwrap().iter().collect::<Vec<_>>().join(",");
+    assert_eq!(header, "method,params,seed,eval_source,role,base,loss_bits,excess_bits,excess_ci95");
+    let updates = metrics(&out.join("model_update.csv"));
+    // 2 seeds × (the base + 7 methods) × 3 sources × 2 bases.
+    assert_eq!(updates.len(), 2 * 8 * 3 * 2);
+    // On the base it was found on, an adaptation's row is its metrics.csv row at α = 1 (α = 0 for the base
+    // itself), to the bit.
+    let rows = metrics(&out.join("metrics.csv"));
+    for update in updates.iter().filter(|u| &u[5] == "found_on") {
+        let alpha = if &update[0] == "none" { "0" } else { "1" };
+        let row = rows.iter().find(|r| r[0] == update[0] && r[2] == update[2] && &r[3] == alpha && r[4] == update[3]).unwrap();
+        assert_eq!((&row[6], &row[8]), (&update[6], &update[7]), "{update:?}");
+    }
+    // Every cell has its pair on the other base, and the other base is another model: the base's own rows differ.
+    let other = |u: &csv::StringRecord| updates.iter().find(|o| &o[5] == "other" && (0..5).all(|i| o[i] == u[i])).unwrap().clone();
+    for update in updates.iter().filter(|u| &u[5] == "found_on") {
+        let paired = other(update);
+        assert!(paired[6].parse::<f64>().unwrap().is_finite(), "{paired:?}");
+        if &update[0] == "none" {
+            assert_ne!(paired[6], update[6], "base B scored like base A: {update:?}");
+        }
+    }
+    // Base B is the config's base with seed 2 and nothing else changed: `pretrain` with seed = 2 finds it cached.
+    let seed_b = dir.path().join("seed2.toml");
+    fs::write(&seed_b, fs::read_to_string(TINY).unwrap().replacen("seed = 1", "seed = 2", 1)).unwrap();
+    let pretrained = adaptbench(&["pretrain", seed_b.to_str().unwrap(), "--out", dir.path().join("b").to_str().unwrap(), "--quiet"], &cache);
+    assert!(String::from_utf8_lossy(&pretrained.stdout).contains("Reused the cached base"), "{}", text(&pretrained));
+    assert_eq!(fs::read(out.join("base-seed2/pretrain.csv")).unwrap(), fs::read(dir.path().join("b/pretrain.csv")).unwrap());
+    assert_ne!(fs::read(out.join("base-seed2/pretrain.csv")).unwrap(), fs::read(out.join("pretrain.csv")).unwrap());
+    let manifest: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["details"]["model_update"]["seeds"]["init"], adaptbench_sources::derive_seed(2, "pretrain/init"));
+    assert_ne!(manifest["details"]["model_update"]["cache"]["key"], manifest["details"]["cache"]["key"]);
+
+    let report = fs::read_to_string(out.join("report.md")).unwrap();
+    for needle in ["## Model update", "pretrained with seed 1) and moved unchanged onto the base pretrained with seed 2", "| hard_prompt", "| lora (r=2"] {
+        assert!(report.contains(needle), "{needle} missing from report.md:\n{report}");
+    }
+    // `report` redraws the section from model_update.csv alone.
+    fs::remove_file(out.join("report.md")).unwrap();
+    let output = adaptbench(&["report", out.to_str().unwrap()], &cache);
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(fs::read_to_string(out.join("report.md")).unwrap().contains("## Model update"));
+
+    // Without α = 1 in the grid, the adapted models are still scored on both bases.
+    let no_end = dir.path().join("no-end.toml");
+    fs::write(&no_end, fs::read_to_string(&config).unwrap().replacen("alphas = [0.0, 0.5, 1.0]", "alphas = [0.0, 0.5]", 1)).unwrap();
+    let out = dir.path().join("no-end");
+    let output = adaptbench(&["run", no_end.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--threads", "1"], &cache);
+    assert!(output.status.success(), "run failed:\n{}", text(&output));
+    assert_eq!(metrics(&out.join("model_update.csv")).len(), 2 * 8 * 3 * 2);
 }
 
 #[test]
@@ -276,4 +340,13 @@ fn search_writes_the_landscape_reliability_and_efficiency_files() {
     // 2 predictors × 2 N × 2 L_max; 2 predictors × 3 kinds × 4 lengths.
     assert_eq!(metrics(&out.join("reliability.csv")).len(), 8);
     assert_eq!(metrics(&out.join("efficiency.csv")).len(), 24);
+    // Successive halving beside the exhaustive search: 15 prompts on 4 of the N = 8 sequences, then the best 8 on
+    // the other 4: 15·4 + 8·4 = 92 pairs instead of 120.
+    let manifest: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("search-manifest.json")).unwrap()).unwrap();
+    for predictor in ["bayes", "neural"] {
+        let timings = &manifest["details"]["search"]["predictors"][predictor];
+        assert_eq!((timings["halving_evaluations"].as_u64(), timings["exhaustive_evaluations"].as_u64()), (Some(92), Some(120)));
+    }
+    let report = fs::read_to_string(out.join("search.md")).unwrap();
+    assert!(report.contains("## Successive halving (an approximation)") && report.contains("| neural | 3 | 4 |"), "{report}");
 }

@@ -1,10 +1,14 @@
 //! `adaptbench report DIR`: redraw `report.md` and the figures of a finished run from its files alone
-//! (`metrics.csv`, `pretrain.csv`, `pretrain.json`, `config.resolved.toml`); `run` ends with the same step.
+//! (`metrics.csv`, `pretrain.csv`, `pretrain.json`, `config.resolved.toml`, and `model_update.csv` when the run
+//! had a `[model_update]` table); `run` ends with the same step.
 
 use std::path::Path;
 
 use adaptbench_model::write_bytes_atomically;
-use adaptbench_report::{interpolation_svg, pretrain_svg, read_metrics_csv, read_pretrain_csv, report_markdown, MetricRow, ReportContext};
+use adaptbench_report::{
+    interpolation_svg, model_update_markdown, pretrain_svg, read_metrics_csv, read_model_update_csv, read_pretrain_csv,
+    report_markdown, MetricRow, ModelUpdateRow, ReportContext,
+};
 use anyhow::Context;
 
 use crate::cli::ReportArgs;
@@ -23,18 +27,23 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let config = ExperimentConfig::load(&dir.join("config.resolved.toml"))?;
     let summary = read_summary(&dir.join("pretrain.json"))?;
     let rows = read_metrics_csv(&dir.join("metrics.csv"))?;
-    write_report(dir, &config, &summary, &rows, None, &dir.join("config.resolved.toml"))?;
+    let model_update = match config.model_update {
+        Some(_) => read_model_update_csv(&dir.join("model_update.csv"))?,
+        None => Vec::new(),
+    };
+    write_report(dir, &config, &summary, &rows, &model_update, None, &dir.join("config.resolved.toml"))?;
     println!("Wrote {}, {} and {}.", dir.join("report.md").display(), dir.join("figures/interpolation.svg").display(), dir.join("figures/pretrain.svg").display());
     Ok(())
 }
 
-/// Writes `DIR/report.md`, `DIR/figures/interpolation.svg` and `DIR/figures/pretrain.svg`; returns the
-/// report's text.
+/// Writes `DIR/report.md` (with the model-update section when `model_update` has rows),
+/// `DIR/figures/interpolation.svg` and `DIR/figures/pretrain.svg`; returns the report's text.
 pub fn write_report(
     dir: &Path,
     config: &ExperimentConfig,
     summary: &PretrainSummary,
     rows: &[MetricRow],
+    model_update: &[ModelUpdateRow],
     wall_seconds: Option<f64>,
     config_path: &Path,
 ) -> anyhow::Result<String> {
@@ -50,7 +59,10 @@ pub fn write_report(
         wall_seconds,
         command: format!("cargo run --release -- run {}", config_path.display()),
     };
-    let report = report_markdown(&context, rows);
+    let mut report = report_markdown(&context, rows);
+    if let Some(update) = &config.model_update {
+        report = format!("{report}\n{}", model_update_markdown(model_update, config.seed, update.seed));
+    }
     write_bytes_atomically(&dir.join("report.md"), report.as_bytes())?;
     interpolation_svg(rows, &dir.join("figures/interpolation.svg")).context("drawing figures/interpolation.svg")?;
     let points = read_pretrain_csv(&dir.join("pretrain.csv"))?;

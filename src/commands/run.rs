@@ -1,19 +1,20 @@
 //! `adaptbench run CONFIG`: the whole pipeline. Pretrain (or reuse the cached base); then for every
 //! adaptation seed draw the task data D_N and the evaluation suite once, adapt with every configured method,
-//! sweep the WiSE-FT α grid, and evaluate each (method, α) on the task (ID) and every OOD source; finally
-//! write `metrics.csv`, `report.md` and the figures.
+//! sweep the WiSE-FT α grid, and evaluate each (method, α) on the task (ID) and every OOD source; with
+//! `[model_update]`, also pretrain a second base and evaluate every adaptation moved onto it; finally write
+//! `metrics.csv`, `model_update.csv`, `report.md` and the figures.
 
 use std::time::Instant;
 
-use adaptbench_adapt::{interpolate, Adapted, MethodConfig, Suite, SuiteResult, TaskData};
+use adaptbench_adapt::{interpolate, transplant, Adapted, MethodConfig, Suite, SuiteResult, TaskData};
 use adaptbench_model::{write_bytes_atomically, Transformer};
-use adaptbench_report::{metrics_csv, MetricRow};
+use adaptbench_report::{metrics_csv, model_update_csv, EvalBase, MetricRow, ModelUpdateRow};
 use adaptbench_sources::{derive_seed, Source};
 use burn::tensor::Device;
 use indicatif::ProgressBar;
 use serde_json::json;
 
-use crate::cells::CellStore;
+use crate::cells::{Cell, CellStore};
 use crate::cli::ExperimentArgs;
 use crate::commands::pretrain::{base_details, obtain_base, output_dir, prepare_compute, Base};
 use crate::commands::report::write_report;
@@ -34,21 +35,41 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     let out = output_dir(args.out.clone(), &config)?;
     let flag = interrupt_flag()?;
     let base = obtain_base(&config, &device, &out, &args.base, &args.compute)?;
+    let other_base = match &config.model_update {
+        Some(update) => {
+            let other_config = update.other_base_config(&config);
+            if !args.compute.quiet {
+                eprintln!("Model update: the second base is pretrained with seed {}.", update.seed);
+            }
+            let dir = out.join(update.base_dir_name());
+            Some((obtain_base(&other_config, &device, &dir, &args.base, &args.compute)?, other_config))
+        }
+        None => None,
+    };
     write_bytes_atomically(&out.join("config.resolved.toml"), config.to_toml().as_bytes())?;
 
-    let plan = Plan::new(&config, &base)?;
+    let plan = Plan::new(&config, &base, other_base.as_ref().map(|(base, _)| base))?;
     let cells = CellStore::new(out.join("cells"));
     let progress = bar((config.eval.seeds.len() * (1 + plan.methods.len())) as u64, "adapt", args.compute.quiet);
-    let mut rows = Vec::new();
+    let (mut rows, mut model_update) = (Vec::new(), Vec::new());
     for &seed in &config.eval.seeds {
-        rows.extend(plan.run_seed(seed, &cells, &base.model, &device, &progress, || interrupted(flag))?);
+        for cell in plan.run_seed(seed, &cells, &device, &progress, || interrupted(flag))? {
+            rows.extend(cell.rows);
+            model_update.extend(cell.model_update);
+        }
     }
     progress.finish_and_clear();
 
     write_bytes_atomically(&out.join("metrics.csv"), &metrics_csv(&rows)?)?;
+    if config.model_update.is_some() {
+        write_bytes_atomically(&out.join("model_update.csv"), &model_update_csv(&model_update)?)?;
+    }
     let wall_seconds = started.elapsed().as_secs_f64();
-    let report = write_report(&out, &config, &base.summary, &rows, Some(wall_seconds), &args.config)?;
+    let report = write_report(&out, &config, &base.summary, &rows, &model_update, Some(wall_seconds), &args.config)?;
     let mut details = base_details(&config, &base, &args.compute);
+    if let Some((other, other_config)) = &other_base {
+        details["model_update"] = base_details(other_config, other, &args.compute);
+    }
     details["run"] = json!({
         "wall_seconds": wall_seconds,
         "methods": plan.methods.iter().map(|m| json!({ "method": m.name(), "params": plan.params(m) })).collect::<Vec<_>>(),
@@ -66,9 +87,12 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What every seed of the run shares: the sources, the methods and the fingerprint of the settings.
+/// What every seed of the run shares: the bases, the sources, the methods and the fingerprint of the settings.
 struct Plan<'a> {
     config: &'a ExperimentConfig,
+    base: &'a Transformer,
+    /// The `[model_update]` base every adaptation is also moved onto.
+    other_base: Option<&'a Transformer>,
     task: Box<dyn Source>,
     /// (name, source, sequence length) of every OOD entry.
     ood: Vec<(String, Box<dyn Source>, usize)>,
@@ -78,7 +102,7 @@ struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    fn new(config: &'a ExperimentConfig, base: &Base) -> anyhow::Result<Self> {
+    fn new(config: &'a ExperimentConfig, base: &'a Base, other_base: Option<&'a Base>) -> anyhow::Result<Self> {
         let task_len = config.layout.task_len;
         let mut ood = Vec::new();
         if config.eval.include_pretraining {
@@ -89,7 +113,7 @@ impl<'a> Plan<'a> {
         }
         // The seed list is not part of a cell's identity: adding a seed keeps the finished ones.
         let eval = adaptbench_adapt::EvalConfig { seeds: Vec::new(), ..config.eval.clone() };
-        let settings = fingerprint(&[
+        let mut settings = vec![
             CELL_FORMAT.to_string(),
             base.cache_key.clone(),
             config.seed.to_string(),
@@ -97,8 +121,18 @@ impl<'a> Plan<'a> {
             task_len.to_string(),
             toml::to_string(&config.finetune)?,
             toml::to_string(&eval)?,
-        ]);
-        Ok(Self { config, task: config.task.source.build()?, ood, methods: config.methods.configured(), settings })
+        ];
+        // Only when present, so that the cells of a run without `[model_update]` keep their fingerprints.
+        settings.extend(other_base.map(|other| format!("model_update:{}", other.cache_key)));
+        Ok(Self {
+            config,
+            base: &base.model,
+            other_base: other_base.map(|other| &other.model),
+            task: config.task.source.build()?,
+            ood,
+            methods: config.methods.configured(),
+            settings: fingerprint(&settings),
+        })
     }
 
     /// A method's `params` column.
@@ -111,17 +145,16 @@ impl<'a> Plan<'a> {
         derive_seed(self.config.seed, &format!("adapt/seed-{seed}"))
     }
 
-    /// The rows of every cell of `seed`: the base (`none`) first, then each method; finished cells are read
-    /// back, the others computed and saved.
+    /// Every cell of `seed`: the base (`none`) first, then each method; finished cells are read back, the
+    /// others computed and saved.
     fn run_seed(
         &self,
         seed: u64,
         cells: &CellStore,
-        base: &Transformer,
         device: &Device,
         progress: &ProgressBar,
         stop: impl Fn() -> bool,
-    ) -> anyhow::Result<Vec<MetricRow>> {
+    ) -> anyhow::Result<Vec<Cell>> {
         let seed_base = self.seed_base(seed);
         let cell_fingerprint =
             |method: &str, params: &str| fingerprint(&[&self.settings, method, params, &seed.to_string()]);
@@ -138,7 +171,7 @@ impl<'a> Plan<'a> {
             );
             let suite =
                 Suite::draw(self.task.as_ref(), self.config.layout.task_len, &self.ood, eval.sequences, seed_base);
-            let base_rows = rows(&Cost::base(seed), 0.0, &suite.evaluate(base, eval.batch_size, device));
+            let base_rows = rows(&Cost::base(seed), 0.0, &suite.evaluate(self.base, eval.batch_size, device));
             (data, suite, base_rows)
         };
 
@@ -146,15 +179,17 @@ impl<'a> Plan<'a> {
         let none_fingerprint = cell_fingerprint("none", "");
         let cell = format!("none-seed{seed}");
         progress.set_message(format!("seed {seed}: base"));
-        let base_rows = match cells.load(&cell, &none_fingerprint) {
-            Some(rows) => rows,
+        let none = match cells.load(&cell, &none_fingerprint) {
+            Some(none) => none,
             None => {
-                let (_, _, base_rows) = prepared.get_or_insert_with(&mut prepare);
-                cells.save(&cell, &none_fingerprint, base_rows)?;
-                base_rows.clone()
+                let (_, suite, base_rows) = prepared.get_or_insert_with(&mut prepare);
+                let model_update = self.model_update(&Cost::base(seed), base_rows.clone(), self.base, suite, device)?;
+                let none = Cell { rows: base_rows.clone(), model_update };
+                cells.save(&cell, &none_fingerprint, &none)?;
+                none
             }
         };
-        all.extend(base_rows);
+        all.push(none);
         progress.inc(1);
 
         for method in &self.methods {
@@ -165,15 +200,15 @@ impl<'a> Plan<'a> {
             let cell = format!("{name}-seed{seed}");
             let fingerprint = cell_fingerprint(name, &params);
             progress.set_message(format!("seed {seed}: {name}"));
-            if let Some(rows) = cells.load(&cell, &fingerprint) {
-                all.extend(rows);
+            if let Some(finished) = cells.load(&cell, &fingerprint) {
+                all.push(finished);
                 progress.inc(1);
                 continue;
             }
             let (data, suite, base_rows) = prepared.get_or_insert_with(&mut prepare);
             let prompt_max_len = self.config.layout.prompt_max_len;
             let adapted = method.adapt(
-                base,
+                self.base,
                 data,
                 &self.config.finetune,
                 derive_seed(seed_base, name),
@@ -192,15 +227,38 @@ impl<'a> Plan<'a> {
                         cell_rows.extend(rows(&cost, alpha, &suite.evaluate(&adapted.model, eval.batch_size, device)));
                     }
                 } else {
-                    let model = interpolate(base, &adapted.model, alpha)?;
+                    let model = interpolate(self.base, &adapted.model, alpha)?;
                     cell_rows.extend(rows(&cost, alpha, &suite.evaluate(&model, eval.batch_size, device)));
                 }
             }
-            cells.save(&cell, &fingerprint, &cell_rows)?;
-            all.extend(cell_rows);
+            let own_rows = cell_rows.iter().filter(|row| row.alpha == 1.0).cloned().collect();
+            let model_update = self.model_update(&cost, own_rows, &adapted.model, suite, device)?;
+            let finished = Cell { rows: cell_rows, model_update };
+            cells.save(&cell, &fingerprint, &finished)?;
+            all.push(finished);
             progress.inc(1);
         }
         Ok(all)
+    }
+
+    /// The `model_update.csv` rows of `adapted`, a model found on the base: its suite rows on that base
+    /// (`own_rows`, or evaluated here when the α grid left them out), then those of its transplant onto the
+    /// other base, on the same suite. Empty without `[model_update]`.
+    fn model_update(
+        &self,
+        cost: &Cost,
+        own_rows: Vec<MetricRow>,
+        adapted: &Transformer,
+        suite: &Suite,
+        device: &Device,
+    ) -> anyhow::Result<Vec<ModelUpdateRow>> {
+        let Some(other) = self.other_base else { return Ok(Vec::new()) };
+        let batch = self.config.eval.batch_size;
+        let own_rows =
+            if own_rows.is_empty() { rows(cost, 1.0, &suite.evaluate(adapted, batch, device)) } else { own_rows };
+        let moved_rows = rows(cost, 1.0, &suite.evaluate(&transplant(self.base, adapted, other)?, batch, device));
+        let found_on = own_rows.iter().map(|row| ModelUpdateRow::from_metric(row, EvalBase::FoundOn));
+        Ok(found_on.chain(moved_rows.iter().map(|row| ModelUpdateRow::from_metric(row, EvalBase::Other))).collect())
     }
 }
 

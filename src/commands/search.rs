@@ -1,18 +1,19 @@
 //! `adaptbench search CONFIG`: the prompt-space analysis of arXiv 2502.10760 (DESIGN.md §6) for the exact
 //! Bayes predictor of the pretraining source and for the pretrained base: the landscape of every prompt up
 //! to L_max, a local search beyond it, reliability of exhaustive search versus N, and the efficiency of
-//! optimal, typical and random prompts.
+//! optimal, typical and random prompts; beside the exact search, successive halving as a labelled
+//! approximation, on D_N and on the reliability draws.
 
 use std::time::Instant;
 
 use adaptbench_model::{freeze, write_bytes_atomically};
 use adaptbench_prompt::{
-    efficiency, local_search, ones, prompt_string, reliability, BayesPredictor, Landscape, NeuralPredictor, Predictor,
-    PredictorKind, PromptKind, Reference,
+    efficiency, first_index_of_length, local_search, ones, prompt_string, reliability, successive_halving,
+    BayesPredictor, Exhaustive, Landscape, NeuralPredictor, Predictor, PredictorKind, PromptKind, Reference,
 };
 use adaptbench_report::{
     efficiency_csv, efficiency_svg, landscape_csv, landscape_svg, proportion_ci95, reliability_csv, reliability_svg,
-    search_report_markdown, EfficiencyRow, LandscapeRow, ReliabilityRow, SearchReportContext,
+    search_report_markdown, wilson_interval, EfficiencyRow, LandscapeRow, ReliabilityRow, SearchReportContext,
 };
 use adaptbench_sources::{derive_seed, rng};
 use serde_json::json;
@@ -54,12 +55,14 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     }
 
     let (mut landscape_rows, mut reliability_rows, mut efficiency_rows) = (Vec::new(), Vec::new(), Vec::new());
-    let mut local_lines = Vec::new();
+    let (mut local_lines, mut halving_lines, mut halving_reliability_lines) = (Vec::new(), Vec::new(), Vec::new());
     let mut timings = serde_json::Map::new();
     for predictor in &predictors {
         let name = predictor.name().to_string();
         let clock = Instant::now();
-        let landscape = Landscape::measure(predictor.as_ref(), &reference, search.l_max, &data)?;
+        let exhaustive = Exhaustive::run(predictor.as_ref(), search.l_max, &data)?;
+        let exhaustive_seconds = clock.elapsed().as_secs_f64();
+        let landscape = Landscape::from_exhaustive(predictor.as_ref(), &reference, &exhaustive)?;
         let landscape_seconds = clock.elapsed().as_secs_f64();
         let (optimum, found) = (landscape.optimum(), landscape.empirical_best());
         println!(
@@ -84,6 +87,21 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
             local.evaluated,
         ));
         let clock = Instant::now();
+        let halving = successive_halving(predictor.as_ref(), search.l_max, &data, &search.halving.plan())?;
+        let halving_seconds = clock.elapsed().as_secs_f64();
+        let picked = &landscape.entries[halving.index];
+        let exhaustive_pairs = exhaustive.prompts.len() * data.len();
+        halving_lines.push(format!(
+            "| {name} | {} (rank {}, KL {:.3e}) | {exhaustive_pairs} | {exhaustive_seconds:.3} | {} (rank {}, KL {:.3e}) | {} | {halving_seconds:.3} |",
+            shown(&found.prompt),
+            found.rank,
+            found.kl_bits,
+            shown(&picked.prompt),
+            picked.rank,
+            picked.kl_bits,
+            halving.evaluations,
+        ));
+        let clock = Instant::now();
         let points =
             reliability(predictor.as_ref(), &landscape, task.as_ref(), task_len, &search.reliability_plan(), seed)?;
         let reliability_seconds = clock.elapsed().as_secs_f64();
@@ -94,6 +112,21 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
             draws: point.draws,
             proportion_correct: point.proportion(),
             ci95: proportion_ci95(point.correct, point.draws),
+        }));
+        let longest = points.iter().map(|point| point.l_max).max().unwrap_or(0);
+        halving_reliability_lines.extend(points.iter().filter(|point| point.l_max == longest).map(|point| {
+            let share = |correct| {
+                let (low, high) = wilson_interval(correct, point.draws);
+                format!("{:.2} [{low:.2}, {high:.2}]", correct as f64 / point.draws as f64)
+            };
+            format!(
+                "| {name} | {} | {} | {} | {} | {:.2} |",
+                point.l_max,
+                point.n,
+                share(point.correct),
+                share(point.halving_correct),
+                point.halving_evaluations as f64 / (first_index_of_length(point.l_max + 1) * point.n) as f64,
+            )
         }));
         efficiency_rows.extend(efficiency(&landscape, task.as_ref(), search.baseline_prompts, seed).into_iter().map(
             |point| EfficiencyRow {
@@ -120,7 +153,14 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         }));
         timings.insert(
             name,
-            json!({ "landscape_seconds": landscape_seconds, "reliability_seconds": reliability_seconds }),
+            json!({
+                "exhaustive_seconds": exhaustive_seconds,
+                "landscape_seconds": landscape_seconds,
+                "halving_seconds": halving_seconds,
+                "halving_evaluations": halving.evaluations,
+                "exhaustive_evaluations": exhaustive_pairs,
+                "reliability_seconds": reliability_seconds,
+            }),
         );
     }
 
@@ -159,6 +199,25 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         search.local.max_len,
         search.local.rounds,
         local_lines.join("\n"),
+    ));
+    let halving = &search.halving;
+    report.push_str(&format!(
+        "\n## Successive halving (an approximation)\n\nBeside the exact search: every prompt of length ≤ {} is scored \
+         on the first {} sequences of D_N, the best 1/{} are kept and scored on {}× as many, until all N are used \
+         (`[search.halving]`). It scores far fewer (prompt, sequence) pairs but can cut a prompt that starts badly \
+         and would have won. Rank and KL are by reference loss.\n\n\
+         | predictor | exhaustive on D_N | pairs | seconds | halving on D_N | pairs | seconds |\n\
+         | --- | --- | ---: | ---: | --- | ---: | ---: |\n{}\n\n\
+         Reliability on the same draws of D_N as `reliability.csv` (share of draws whose pick is reference-optimal, \
+         Wilson 95% interval), and the pairs halving scores as a fraction of the exhaustive search's:\n\n\
+         | predictor | L_max | N | exhaustive | halving | pairs, halving / exhaustive |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: |\n{}\n",
+        search.l_max,
+        halving.min_sequences,
+        halving.eta,
+        halving.eta,
+        halving_lines.join("\n"),
+        halving_reliability_lines.join("\n"),
     ));
     write_bytes_atomically(&out.join("search.md"), report.as_bytes())?;
     write_bytes_atomically(&out.join("config.resolved.toml"), config.to_toml().as_bytes())?;

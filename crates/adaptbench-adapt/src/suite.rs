@@ -66,7 +66,7 @@ impl EvalConfig {
             return Err(AdaptError::invalid(key("seeds"), format!("{:?}", self.seeds), format!("distinct seeds ({seed} repeats)")));
         }
         for (field, value) in [("sequences", self.sequences), ("batch_size", self.batch_size)] {
-            if value < 2 || value > 1 << 20 {
+            if !(2..=1 << 20).contains(&value) {
                 return Err(AdaptError::invalid(key(field), value, "allowed range 2..=1048576"));
             }
         }

@@ -11,7 +11,7 @@ use adaptbench_adapt::{
     TaskData,
 };
 use adaptbench_model::{freeze, Prompt, Transformer, TransformerConfig, BOS};
-use adaptbench_prompt::{NeuralPredictor, Predictor};
+use adaptbench_prompt::{HalvingConfig, NeuralPredictor, Predictor};
 use adaptbench_sources::SourceSpec;
 use adaptbench_train::mean_loss_bits;
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -51,7 +51,7 @@ fn an_empty_prompt_leaves_the_base_unchanged_bit_for_bit() {
     let reference = logits(&base, INPUTS.to_vec(), 2, &device);
     let soft = adapt(&MethodConfig::SoftPrompt(SoftPromptConfig { length: 0, ..Default::default() }), &base, &device);
     // A search over prompts of length ≤ 0 has only the empty prompt to return.
-    let hard = adapt(&MethodConfig::HardPrompt(HardPromptConfig { l_max: Some(0), local: None }), &base, &device);
+    let hard = adapt(&MethodConfig::HardPrompt(HardPromptConfig { l_max: Some(0), ..Default::default() }), &base, &device);
     for adapted in [soft, hard] {
         assert!(adapted.model.prompt.is_none());
         assert_eq!((adapted.trainable_params, adapted.prompt_tokens), (0, 0));
@@ -95,6 +95,23 @@ fn the_engine_scores_prompted_sequences_as_burn_does() {
     }
 }
 
+#[test]
+fn halving_from_all_of_d_n_picks_the_exhaustive_prompt_and_says_it_was_halving() {
+    let device = Device::flex();
+    let base = small().init_seeded(&device, 5);
+    let exact = MethodConfig::HardPrompt(HardPromptConfig { l_max: Some(4), ..Default::default() });
+    // task_data() holds 16 sequences: a first round on 16 is the exhaustive search on all of D_N.
+    let halving = |min_sequences| {
+        let halving = Some(HalvingConfig { eta: 2, min_sequences });
+        MethodConfig::HardPrompt(HardPromptConfig { l_max: Some(4), halving, ..Default::default() })
+    };
+    let prompt = |method: &MethodConfig| adapt(method, &base, &device).model.prompt.map(|p| p.weights.val().into_data());
+    assert_eq!(prompt(&halving(16)), prompt(&exact));
+    assert_eq!(halving(1).params(8), "l_max=4;search=halving;eta=2;min_sequences=1");
+    assert_eq!(exact.params(8), "l_max=4");
+    let adapted = adapt(&halving(1), &base, &device);
+    assert_eq!((adapted.steps, adapted.trainable_params), (31, 0), "31 prompts of length ≤ 4 considered");
+}
 
 #[test]
 fn a_soft_prompt_trains_its_weights_and_nothing_else() {

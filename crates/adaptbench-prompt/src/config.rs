@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::PromptError;
+use crate::halving::HalvingPlan;
 use crate::local_search::LocalSearchPlan;
 use crate::reliability::ReliabilityPlan;
 
@@ -36,6 +37,8 @@ pub struct SearchConfig {
     pub baseline_prompts: usize,
     pub reliability: ReliabilityConfig,
     pub local: LocalConfig,
+    /// Successive halving, an approximation reported beside the exact search.
+    pub halving: HalvingConfig,
 }
 
 impl Default for SearchConfig {
@@ -49,6 +52,7 @@ impl Default for SearchConfig {
             baseline_prompts: 200,
             reliability: ReliabilityConfig::default(),
             local: LocalConfig::default(),
+            halving: HalvingConfig::default(),
         }
     }
 }
@@ -93,6 +97,44 @@ impl LocalConfig {
 impl Default for LocalConfig {
     fn default() -> Self {
         Self { beam: 4, max_len: 10, rounds: 20 }
+    }
+}
+
+/// The `[search.halving]` table: successive halving over the prompts of length ≤ `search.l_max`, which scores
+/// `Σ_r |C_r| · (n_r − n_{r−1})` (prompt, sequence) pairs instead of the exhaustive (2^(L_max+1) − 1) · N.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HalvingConfig {
+    /// Each round keeps the best ⌈|C|/eta⌉ prompts and scores them on eta times as many sequences. Default: 2.
+    pub eta: usize,
+    /// Sequences every prompt is scored on in the first round (capped at N). Default: 4.
+    pub min_sequences: usize,
+}
+
+impl Default for HalvingConfig {
+    fn default() -> Self {
+        Self { eta: 2, min_sequences: 4 }
+    }
+}
+
+impl HalvingConfig {
+    /// Checks every field; `table` prefixes keys in errors (e.g. `search.halving`).
+    pub fn validate(&self, table: &str) -> Result<(), PromptError> {
+        for (field, value, least) in [("eta", self.eta, 2), ("min_sequences", self.min_sequences, 1)] {
+            if value < least || value > 1_000_000 {
+                return Err(PromptError::invalid(
+                    format!("{table}.{field}"),
+                    value,
+                    format!("allowed range {least}..=1000000"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Successive halving's plan.
+    pub fn plan(&self) -> HalvingPlan {
+        HalvingPlan { eta: self.eta, min_sequences: self.min_sequences }
     }
 }
 
@@ -151,7 +193,7 @@ impl SearchConfig {
         if self.local.max_len > 4096 {
             return Err(PromptError::invalid(key("local.max_len"), self.local.max_len, "allowed range 0..=4096"));
         }
-        Ok(())
+        self.halving.validate(&key("halving"))
     }
 
     /// The reliability curves to measure (all of `reliability.l_max`, or `[l_max]` if that list is empty).
@@ -162,6 +204,7 @@ impl SearchConfig {
             l_maxes,
             draws: self.reliability.draws,
             tolerance_bits: self.tolerance_bits,
+            halving: self.halving.plan(),
         }
     }
 
@@ -180,6 +223,25 @@ mod tests {
         let config: SearchConfig = toml::from_str("l_max = 3\n[reliability]\nl_max = [2, 4]").unwrap();
         let message = config.validate("search").unwrap_err().to_string();
         assert!(message.contains("search.reliability.l_max = 4"), "{message}");
+    }
+
+    #[test]
+    fn invalid_halving_values_are_rejected_with_their_key() {
+        for (table, expected) in [
+            ("[halving]\neta = 1", "search.halving.eta = 1 is invalid: allowed range 2..=1000000"),
+            ("[halving]\nmin_sequences = 0", "search.halving.min_sequences = 0 is invalid: allowed range 1..=1000000"),
+        ] {
+            let config: SearchConfig = toml::from_str(table).unwrap();
+            let message = config.validate("search").unwrap_err().to_string();
+            assert_eq!(message, expected);
+        }
+        let config: SearchConfig = toml::from_str("[halving]\neta = 3").unwrap();
+        assert!(config.validate("search").is_ok());
+        assert_eq!(config.halving.plan(), HalvingPlan { eta: 3, min_sequences: 4 });
+        assert!(toml::from_str::<SearchConfig>("[halving]\nmin = 3")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown field `min`"));
     }
 
     #[test]

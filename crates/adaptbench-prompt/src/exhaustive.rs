@@ -16,18 +16,7 @@ impl Exhaustive {
     /// Scores all `2^(l_max+1) − 1` prompts on `data` (N sequences of one length T).
     pub fn run(predictor: &dyn Predictor, l_max: usize, data: &[Vec<u8>]) -> Result<Self, PromptError> {
         let task_len = data.first().map_or(0, Vec::len);
-        if let Some(limit) = predictor.max_prompt_len(task_len) {
-            if l_max > limit {
-                return Err(PromptError::invalid(
-                    "search.l_max",
-                    l_max,
-                    format!(
-                        "the {} predictor fits prompts of at most {limit} tokens before T = {task_len}",
-                        predictor.name()
-                    ),
-                ));
-            }
-        }
+        check_l_max(predictor, l_max, task_len)?;
         let prompts = all_prompts(l_max);
         let scores = predictor.score(&prompts, data)?;
         Ok(Self { prompts, scores, task_len })
@@ -54,5 +43,17 @@ impl Exhaustive {
     /// Index of the empirical best prompt on all of D_N.
     pub fn best(&self) -> usize {
         self.best_on(self.prompts.len(), 0..self.scores.first().map_or(0, Vec::len))
+    }
+}
+
+/// Rejects an `l_max` longer than `predictor` fits before `task_len` task tokens (`search.l_max` in the error).
+pub(crate) fn check_l_max(predictor: &dyn Predictor, l_max: usize, task_len: usize) -> Result<(), PromptError> {
+    match predictor.max_prompt_len(task_len) {
+        Some(limit) if l_max > limit => Err(PromptError::invalid(
+            "search.l_max",
+            l_max,
+            format!("the {} predictor fits prompts of at most {limit} tokens before T = {task_len}", predictor.name()),
+        )),
+        _ => Ok(()),
     }
 }

@@ -7,6 +7,8 @@
 //!   sources, else a large fresh sample — [`Reference`]), its KL to the task, rank and empirical loss.
 //! - [`reliability`]: how often the empirical best prompt on D_N is reference-optimal, versus N and L_max.
 //! - [`efficiency`]: loss versus prompt length for optimal, typical and random prompts.
+//! - [`successive_halving`]: an approximation of [`Exhaustive`] beside it — every prompt on a few sequences,
+//!   the best ⌈|C|/η⌉ on η times as many, until N — whose pick may differ from the exhaustive best.
 //! - [`local_search`]: beam search by bit flips, insertions and deletions beyond L_max.
 
 mod bayes;
@@ -14,6 +16,7 @@ mod config;
 mod efficiency;
 mod error;
 mod exhaustive;
+mod halving;
 mod landscape;
 mod local_search;
 mod neural;
@@ -23,10 +26,11 @@ mod reference;
 mod reliability;
 
 pub use bayes::BayesPredictor;
-pub use config::{LocalConfig, PredictorKind, ReliabilityConfig, SearchConfig, MAX_EXHAUSTIVE_LEN};
+pub use config::{HalvingConfig, LocalConfig, PredictorKind, ReliabilityConfig, SearchConfig, MAX_EXHAUSTIVE_LEN};
 pub use efficiency::{efficiency, EfficiencyPoint, PromptKind};
 pub use error::PromptError;
 pub use exhaustive::Exhaustive;
+pub use halving::{successive_halving, successive_halving_on, HalvingOutcome, HalvingPlan, HalvingRound};
 pub use landscape::{canonical_index, Landscape, LandscapeEntry};
 pub use local_search::{local_search, single_edits, LocalSearchOutcome, LocalSearchPlan};
 pub use neural::NeuralPredictor;

@@ -1,10 +1,12 @@
 //! Reliability of exhaustive search on finite data (DESIGN.md §6): over R independent draws of D_N, how often
-//! is the empirical best prompt a reference-optimal one?
+//! is the empirical best prompt a reference-optimal one? And the same for successive halving's pick on the same
+//! draws, so the approximation's price is measured beside the exact search.
 
 use adaptbench_sources::{derive_seed, rng, Source};
 
 use crate::error::PromptError;
 use crate::exhaustive::Exhaustive;
+use crate::halving::{successive_halving_on, HalvingPlan};
 use crate::landscape::Landscape;
 use crate::predictor::Predictor;
 use crate::prompt::first_index_of_length;
@@ -20,6 +22,8 @@ pub struct ReliabilityPlan {
     pub draws: usize,
     /// A prompt whose reference loss is within this many bits per token of the optimum counts as optimal.
     pub tolerance_bits: f64,
+    /// Successive halving, simulated on the same scores of the same draws.
+    pub halving: HalvingPlan,
 }
 
 /// The share of draws whose empirical best prompt is reference-optimal, at one (N, L_max).
@@ -28,7 +32,13 @@ pub struct ReliabilityPoint {
     pub n: usize,
     pub l_max: usize,
     pub draws: usize,
+    /// Draws whose exhaustive pick is reference-optimal.
     pub correct: usize,
+    /// Draws whose successive-halving pick is reference-optimal.
+    pub halving_correct: usize,
+    /// (prompt, sequence) pairs successive halving scores on one draw (the same for every draw), against the
+    /// exhaustive (2^(L_max+1) − 1) · N.
+    pub halving_evaluations: u64,
 }
 
 impl ReliabilityPoint {
@@ -38,13 +48,15 @@ impl ReliabilityPoint {
     }
 }
 
-/// Measures reliability against the reference losses of `landscape` (which must cover every `l_max`).
+/// Measures reliability against the reference losses of `landscape` (which must cover every `l_max`), for
+/// exhaustive search and for successive halving (`plan.halving`, simulated on the same scores).
 ///
 /// One pool of `R · max(N)` task sequences is drawn from `derive_seed(seed, "reliability")` and scored once;
 /// draw r of size N uses sequences `[r · max(N), r · max(N) + N)`, so the R draws at one N are disjoint, hence
 /// independent, and curves at different N share their data (common random numbers), which makes differences
 /// between them less noisy. Draw r is correct when the empirical best prompt p̂ (ties to the shorter, then
-/// earlier prompt) has `loss(p̂) ≤ min_p loss(p) + tolerance`.
+/// earlier prompt) has `loss(p̂) ≤ min_p loss(p) + tolerance`; the same criterion judges successive halving's
+/// pick.
 pub fn reliability(
     predictor: &dyn Predictor,
     landscape: &Landscape,
@@ -64,13 +76,23 @@ pub fn reliability(
         let candidates = &landscape.entries[..count];
         let optimum = candidates.iter().map(|entry| entry.loss_bits).fold(f64::INFINITY, f64::min);
         for &n in &plan.ns {
-            let correct = (0..plan.draws)
-                .filter(|&r| {
-                    let best = scored.best_on(count, r * stride..r * stride + n);
-                    candidates[best].loss_bits <= optimum + plan.tolerance_bits
-                })
-                .count();
-            points.push(ReliabilityPoint { n, l_max, draws: plan.draws, correct });
+            let is_optimal = |index: usize| candidates[index].loss_bits <= optimum + plan.tolerance_bits;
+            let (mut correct, mut halving_correct, mut halving_evaluations) = (0, 0, 0);
+            for r in 0..plan.draws {
+                let draw = r * stride..r * stride + n;
+                correct += usize::from(is_optimal(scored.best_on(count, draw.clone())));
+                let halving = successive_halving_on(&scored, count, draw, &plan.halving);
+                halving_correct += usize::from(is_optimal(halving.index));
+                halving_evaluations = halving.evaluations;
+            }
+            points.push(ReliabilityPoint {
+                n,
+                l_max,
+                draws: plan.draws,
+                correct,
+                halving_correct,
+                halving_evaluations,
+            });
         }
     }
     Ok(points)

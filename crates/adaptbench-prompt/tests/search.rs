@@ -4,8 +4,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use adaptbench_prompt::{
-    all_prompts, efficiency, local_search, reliability, BayesPredictor, Exhaustive, Landscape, LocalSearchPlan,
-    Predictor, PromptError, PromptKind, Reference, ReliabilityPlan, ScoreMatrix,
+    all_prompts, efficiency, local_search, reliability, successive_halving, successive_halving_on, BayesPredictor,
+    Exhaustive, HalvingPlan, HalvingRound, Landscape, LocalSearchPlan, Predictor, PromptError, PromptKind, Reference,
+    ReliabilityPlan, ScoreMatrix,
 };
 use adaptbench_sources::{log_loss_bits, rng, Source, SourceSpec};
 
@@ -77,9 +78,13 @@ fn the_exact_bayes_landscape_equals_brute_force_enumeration() {
     }
 }
 
-/// A predictor that predicts ½ everywhere and counts the prompts it is asked about.
+/// A predictor that predicts ½ everywhere and counts the prompts and (prompt, sequence) pairs it is asked about;
+/// it fits prompts of at most `limit` tokens.
+#[derive(Default)]
 struct Counting {
     prompts: AtomicUsize,
+    pairs: AtomicUsize,
+    limit: Option<usize>,
 }
 
 impl Predictor for Counting {
@@ -88,14 +93,18 @@ impl Predictor for Counting {
     }
     fn score(&self, prompts: &[Vec<u8>], sequences: &[Vec<u8>]) -> Result<ScoreMatrix, PromptError> {
         self.prompts.fetch_add(prompts.len(), Ordering::Relaxed);
+        self.pairs.fetch_add(prompts.len() * sequences.len(), Ordering::Relaxed);
         Ok(prompts.iter().map(|_| sequences.iter().map(|s| s.len() as f64).collect()).collect())
+    }
+    fn max_prompt_len(&self, _task_len: usize) -> Option<usize> {
+        self.limit
     }
 }
 
 #[test]
 fn exhaustive_search_scores_exactly_two_to_the_l_plus_one_minus_one_distinct_prompts() {
     for l_max in [0, 1, 4, 10] {
-        let predictor = Counting { prompts: AtomicUsize::new(0) };
+        let predictor = Counting::default();
         let exhaustive = Exhaustive::run(&predictor, l_max, &[vec![0, 1, 1]]).unwrap();
         let expected = (1 << (l_max + 1)) - 1;
         assert_eq!(predictor.prompts.load(Ordering::Relaxed), expected);
@@ -123,7 +132,7 @@ fn local_search_never_returns_a_prompt_worse_than_its_start() {
             let plan = LocalSearchPlan { beam: 2, max_len: 12, rounds };
             let outcome = local_search(&predictor, &starts, &data, &plan).unwrap();
             assert!(outcome.empirical_loss_bits <= start_best + 1e-15, "seed {seed}, {rounds} rounds");
-            let rescored = predictor.score(&[outcome.prompt.clone()], &data).unwrap()[0].iter().sum::<f64>() / 160.0;
+            let rescored = predictor.score(std::slice::from_ref(&outcome.prompt), &data).unwrap()[0].iter().sum::<f64>() / 160.0;
             assert!((rescored - outcome.empirical_loss_bits).abs() < 1e-12);
             assert!(outcome.prompt.len() <= 12);
         }
@@ -146,14 +155,39 @@ fn reliability_is_certain_for_the_empty_search_and_for_an_infinite_tolerance() {
     let task = coin(0.7);
     let reference = Reference::new(task.as_ref(), 10, 0, 1);
     let landscape = Landscape::measure(&predictor, &reference, 3, &draw(task.as_ref(), 4, 10, 5)).unwrap();
-    let plan = ReliabilityPlan { ns: vec![1, 4], l_maxes: vec![0, 3], draws: 20, tolerance_bits: 0.0 };
+    let halving = HalvingPlan { eta: 2, min_sequences: 1 };
+    let plan = ReliabilityPlan { ns: vec![1, 4], l_maxes: vec![0, 3], draws: 20, tolerance_bits: 0.0, halving };
     let points = reliability(&predictor, &landscape, task.as_ref(), 10, &plan, 7).unwrap();
     assert_eq!(points.len(), 4);
-    // L_max = 0: the empty prompt is the only candidate, so every draw finds the optimum.
-    assert!(points.iter().filter(|p| p.l_max == 0).all(|p| p.correct == p.draws));
-    let lenient = ReliabilityPlan { tolerance_bits: f64::INFINITY, ..plan };
+    // L_max = 0: the empty prompt is the only candidate, so every draw finds the optimum, by either search.
+    assert!(points.iter().filter(|p| p.l_max == 0).all(|p| p.correct == p.draws && p.halving_correct == p.draws));
+    let lenient = ReliabilityPlan { tolerance_bits: f64::INFINITY, ..plan.clone() };
     let points = reliability(&predictor, &landscape, task.as_ref(), 10, &lenient, 7).unwrap();
-    assert!(points.iter().all(|p| p.proportion() == 1.0));
+    assert!(points.iter().all(|p| p.proportion() == 1.0 && p.halving_correct == p.draws));
+}
+
+#[test]
+fn halving_reliability_is_exhaustive_reliability_when_its_first_round_sees_all_of_d_n() {
+    let predictor = BayesPredictor::new(paper_pretraining());
+    let task = coin(0.5);
+    let reference = Reference::new(task.as_ref(), 10, 0, 1);
+    let landscape = Landscape::measure(&predictor, &reference, 4, &draw(task.as_ref(), 4, 10, 5)).unwrap();
+    let single_round = HalvingPlan { eta: 2, min_sequences: 16 };
+    let plan = ReliabilityPlan {
+        ns: vec![1, 4, 16],
+        l_maxes: vec![4],
+        draws: 30,
+        tolerance_bits: 1e-4,
+        halving: single_round,
+    };
+    for point in reliability(&predictor, &landscape, task.as_ref(), 10, &plan, 3).unwrap() {
+        assert_eq!(point.halving_correct, point.correct, "{point:?}");
+        assert_eq!(point.halving_evaluations, 31 * point.n as u64, "one round scores all 31 prompts on all N");
+    }
+    // From one sequence: at N = 16, 31·1 + 16·1 + 8·2 + 4·4 + 2·8 = 95 pairs instead of 31·16 = 496.
+    let from_one = ReliabilityPlan { halving: HalvingPlan { eta: 2, min_sequences: 1 }, ..plan };
+    let points = reliability(&predictor, &landscape, task.as_ref(), 10, &from_one, 3).unwrap();
+    assert_eq!(points.iter().find(|p| p.n == 16).unwrap().halving_evaluations, 95);
 }
 
 #[test]
@@ -172,4 +206,53 @@ fn optimal_prompts_are_at_least_as_good_as_typical_and_random_ones_at_every_leng
     // Length 0 is the empty prompt for every kind.
     let empty: Vec<f64> = points.iter().filter(|p| p.length == 0).map(|p| p.loss_bits).collect();
     assert!(empty.iter().all(|&l| (l - empty[0]).abs() < 1e-12));
+}
+
+#[test]
+fn successive_halving_scores_the_sum_over_rounds_of_survivors_times_new_sequences() {
+    // K = 2047 (L_max = 10), N = 64, η = 2, n₀ = 4; rounds (|C_r|, n_r):
+    // (2047, 4), (1024, 8), (512, 16), (256, 32), (128, 64) →
+    // 2047·4 + 1024·4 + 512·8 + 256·16 + 128·32 = 8188 + 4·4096 = 24,572 pairs, against 2047·64 = 131,008.
+    let predictor = Counting::default();
+    let data = vec![vec![0, 1]; 64];
+    let outcome = successive_halving(&predictor, 10, &data, &HalvingPlan { eta: 2, min_sequences: 4 }).unwrap();
+    let rounds: Vec<HalvingRound> = [(2047, 4), (1024, 8), (512, 16), (256, 32), (128, 64)]
+        .map(|(candidates, sequences)| HalvingRound { candidates, sequences })
+        .to_vec();
+    assert_eq!(outcome.rounds, rounds);
+    assert_eq!(outcome.evaluations, 24_572);
+    assert_eq!(outcome.exhaustive_evaluations, 131_008);
+    assert_eq!(predictor.pairs.load(Ordering::Relaxed), 24_572);
+    // All prompts tie under a constant predictor: the empty prompt wins, at 1 bit per token.
+    assert_eq!((outcome.index, outcome.empirical_loss_bits), (0, 1.0));
+}
+
+#[test]
+fn lazy_successive_halving_takes_the_decisions_simulated_on_the_exhaustive_scores() {
+    let predictor = BayesPredictor::new(paper_pretraining());
+    let data = draw(coin(0.7).as_ref(), 16, 10, 11);
+    let exhaustive = Exhaustive::run(&predictor, 4, &data).unwrap();
+    for (eta, min_sequences) in [(2, 1), (2, 4), (3, 2), (5, 3), (40, 1), (2, 16)] {
+        let plan = HalvingPlan { eta, min_sequences };
+        let lazy = successive_halving(&predictor, 4, &data, &plan).unwrap();
+        assert_eq!(lazy, successive_halving_on(&exhaustive, 31, 0..16, &plan), "η = {eta}, n₀ = {min_sequences}");
+        assert_eq!(lazy.prompt, exhaustive.prompts[lazy.index]);
+        assert!((lazy.empirical_loss_bits - exhaustive.empirical_bits(lazy.index)).abs() < 1e-12);
+        assert!(lazy.empirical_loss_bits >= exhaustive.empirical_bits(exhaustive.best()) - 1e-12);
+        assert_eq!(lazy.exhaustive_evaluations, 31 * 16);
+    }
+    // A first round on all 16 sequences is exhaustive search itself.
+    let single = successive_halving(&predictor, 4, &data, &HalvingPlan { eta: 2, min_sequences: 16 }).unwrap();
+    assert_eq!(single.index, exhaustive.best());
+    assert_eq!(single.rounds, vec![HalvingRound { candidates: 31, sequences: 16 }]);
+    assert_eq!(single.evaluations, single.exhaustive_evaluations);
+}
+
+#[test]
+fn successive_halving_rejects_an_l_max_the_predictor_cannot_fit() {
+    let predictor = Counting { limit: Some(3), ..Counting::default() };
+    let plan = HalvingPlan { eta: 2, min_sequences: 1 };
+    let message = successive_halving(&predictor, 4, &[vec![0, 1]], &plan).unwrap_err().to_string();
+    assert!(message.starts_with("search.l_max = 4 is invalid"), "{message}");
+    assert_eq!(predictor.pairs.load(Ordering::Relaxed), 0);
 }

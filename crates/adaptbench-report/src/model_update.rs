@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReportError;
+use crate::metrics::MetricRow;
 use crate::tidy::{read_tidy_csv, write_tidy_csv};
 
 /// The header of `model_update.csv`, in [`ModelUpdateRow`] field order.
@@ -64,6 +65,22 @@ pub struct ModelUpdateRow {
 }
 
 impl ModelUpdateRow {
+    /// The identifying and excess columns of `row` (a `metrics.csv` row of the adapted model at α = 1, or of
+    /// the base for `none`), as evaluated on `base`.
+    pub fn from_metric(row: &MetricRow, base: EvalBase) -> Self {
+        Self {
+            method: row.method.clone(),
+            params: row.params.clone(),
+            seed: row.seed,
+            eval_source: row.eval_source.clone(),
+            role: row.role.clone(),
+            base,
+            loss_bits: row.loss_bits,
+            excess_bits: row.excess_bits,
+            excess_ci95: row.excess_ci95,
+        }
+    }
+
     /// The row as CSV fields in [`MODEL_UPDATE_HEADER`] order, floats in shortest round-trip form.
     fn fields(&self) -> [String; 9] {
         [

@@ -26,8 +26,9 @@ struct SeedExcess {
     ood: Option<(f64, f64)>,
 }
 
-/// The markdown section on model updates for `rows` (the contents of `model_update.csv`), empty when there
-/// are none. One table row per configuration (method + params, in order of first appearance), with in bits
+/// The markdown section on model updates for `rows` (the contents of `model_update.csv`) of adaptations found
+/// on the base pretrained with `found_on_seed` and moved to the one pretrained with `other_seed`; empty when
+/// there are none. One table row per configuration (method + params, in order of first appearance), with in bits
 /// per token, each as mean ± the Student-t 95% CI across seeds t(0.975, n − 1)·s/√n
 /// ([`Aggregate::across_seeds`]):
 /// - the ID excess on the base the adaptation was found on (seed A) and on the other base (seed B);
@@ -36,9 +37,10 @@ struct SeedExcess {
 /// - the same for the OOD excess, per seed the mean over that seed's OOD sources.
 ///
 /// With a single seed the CI is the within-seed one: the row's `excess_ci95` for ID, √(Σ_k ci_k²)/K over the
-/// K OOD sources, and √(ci_found² + ci_other²) for Δ. A closing line names the configuration whose ID excess
-/// grows most on the other base and says whether its CI excludes 0.
-pub fn model_update_markdown(rows: &[ModelUpdateRow]) -> String {
+/// K OOD sources, and √(ci_found² + ci_other²) for Δ. The method `none` is the base itself, so its Δ is the
+/// difference between the two bases. A closing line names the adaptation whose ID excess grows most on the
+/// other base and says whether its CI excludes 0.
+pub fn model_update_markdown(rows: &[ModelUpdateRow], found_on_seed: u64, other_seed: u64) -> String {
     if rows.is_empty() {
         return String::new();
     }
@@ -49,10 +51,12 @@ pub fn model_update_markdown(rows: &[ModelUpdateRow]) -> String {
     let mut lines = vec![
         "## Model update: prompts and adapters moved to another base".to_string(),
         String::new(),
-        "Excess loss in bits/token of each adaptation on the base it was found on (pretrained with seed A) and \
-         transplanted unchanged onto the base pretrained with seed B; Δ = other − found on, paired per seed. \
-         ±: Student-t 95% CI across seeds."
-            .to_string(),
+        format!(
+            "Excess loss in bits/token of each adaptation on the base it was found on (pretrained with seed \
+             {found_on_seed}) and moved unchanged onto the base pretrained with seed {other_seed}: a prompt as it \
+             is, a weight adaptation as its task vector θ_other + (θ_adapted − θ_found_on). Δ = other − found on, \
+             paired per seed; `none` compares the two bases themselves. ±: Student-t 95% CI across seeds."
+        ),
         String::new(),
         "| configuration | seeds | ID excess, found on | ID excess, other base | Δ ID | OOD excess, found on \
          | OOD excess, other base | Δ OOD |"
@@ -75,6 +79,9 @@ pub fn model_update_markdown(rows: &[ModelUpdateRow]) -> String {
     lines.push(reading(&transplants));
     lines.join("\n") + "\n"
 }
+
+/// The method name of the base's own rows: no adaptation to move.
+const NO_ADAPTATION: &str = "none";
 
 fn transplant(method: &str, params: &str, rows: &[&ModelUpdateRow]) -> Transplant {
     let label = if params.is_empty() { method.to_string() } else { format!("{method} ({params})") };
@@ -139,10 +146,11 @@ fn cost(value: Option<Aggregate>) -> String {
 fn reading(transplants: &[Transplant]) -> String {
     let worst = transplants
         .iter()
+        .filter(|transplant| transplant.label != NO_ADAPTATION)
         .filter_map(|transplant| Some((transplant, transplant.id_cost.filter(|cost| cost.mean.is_finite())?)))
         .max_by(|(_, a), (_, b)| a.mean.total_cmp(&b.mean));
     let Some((transplant, cost)) = worst else {
-        return "Reading: no configuration was evaluated in distribution on both bases, so the transplant cost is \
+        return "Reading: no adaptation was evaluated in distribution on both bases, so the transplant cost is \
                 not measured."
             .to_string();
     };
@@ -153,7 +161,8 @@ fn reading(transplants: &[Transplant]) -> String {
     } else {
         "the 95% CI includes 0: within noise"
     };
-    let whom = if transplants.len() > 1 { "of any configuration" } else { "its only configuration" };
+    let adaptations = transplants.iter().filter(|transplant| transplant.label != NO_ADAPTATION).count();
+    let whom = if adaptations > 1 { "of any adaptation" } else { "the only adaptation" };
     format!(
         "Reading: moving to the other base changes the ID excess of **{}** by {} ± {} bits/token, the most {whom}; \
          {significance}.",
@@ -192,8 +201,19 @@ mod tests {
     }
 
     #[test]
+    fn the_bases_own_difference_is_shown_but_not_named_as_an_adaptations_cost() {
+        let mut rows = rows();
+        rows.push(model_update_row("none", 1, "task", EvalBase::FoundOn, 0.01));
+        rows.push(model_update_row("none", 1, "task", EvalBase::Other, 0.5));
+        let markdown = model_update_markdown(&rows, 3, 7);
+        assert!(markdown.contains("| none | 1 | 0.0100 ± 0.0010 | 0.5000 ± 0.0010 | +0.4900 ± 0.0014 |"), "{markdown}");
+        assert!(markdown.contains("pretrained with seed 3) and moved unchanged onto the base pretrained with seed 7"));
+        assert!(markdown.contains("ID excess of **hard_prompt** by +0.0500"), "{markdown}");
+    }
+
+    #[test]
     fn the_table_shows_seed_means_with_t_intervals_on_both_bases() {
-        let markdown = model_update_markdown(&rows());
+        let markdown = model_update_markdown(&rows(), 0, 1);
         // ID found on: 0.01, 0.03 → 0.02, s = 0.01·√2, ci = 12.706·0.01·√2/√2 = 0.1271;
         // ID other: 0.05, 0.09 → 0.07 ± 12.706·0.02 = 0.2541; Δ ID: 0.04, 0.06 → +0.05 ± 0.1271.
         // OOD found on: (0.1 + 0.2)/2 = 0.15, (0.1 + 0.4)/2 = 0.25 → 0.2 ± 12.706·0.05 = 0.6353;
@@ -205,7 +225,7 @@ mod tests {
 
     #[test]
     fn a_single_seed_uses_its_within_seed_intervals() {
-        let markdown = model_update_markdown(&rows());
+        let markdown = model_update_markdown(&rows(), 0, 1);
         // ID: 0.02 ± 0.001 and 0.021 ± 0.001; Δ = +0.001 ± √(0.001² + 0.001²) = 0.0014; no OOD rows
         let expected = "| lora (r=4) | 1 | 0.0200 ± 0.0010 | 0.0210 ± 0.0010 | +0.0010 ± 0.0014 | — | — | — |";
         assert!(markdown.contains(expected), "{markdown}");
@@ -213,15 +233,15 @@ mod tests {
 
     #[test]
     fn the_reading_names_the_largest_id_cost_and_its_significance() {
-        let markdown = model_update_markdown(&rows());
+        let markdown = model_update_markdown(&rows(), 0, 1);
         let reading = "Reading: moving to the other base changes the ID excess of **hard_prompt** by +0.0500 ± 0.1271 \
-                       bits/token, the most of any configuration; the 95% CI includes 0: within noise.";
+                       bits/token, the most of any adaptation; the 95% CI includes 0: within noise.";
         assert!(markdown.contains(reading), "{markdown}");
         assert!(!markdown.contains("NaN"));
     }
 
     #[test]
     fn no_rows_give_no_section() {
-        assert_eq!(model_update_markdown(&[]), "");
+        assert_eq!(model_update_markdown(&[], 0, 1), "");
     }
 }

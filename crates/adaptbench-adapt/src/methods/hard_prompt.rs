@@ -1,11 +1,14 @@
 //! `hard_prompt`: the best binary prompt for the task, found by exhaustive search over every prompt of length
-//! ≤ L_max on D_N with the frozen base (the KV-cached engine of `adaptbench-infer`), optionally refined by a
-//! local search beyond L_max. The adapted model is the base conditioned on that prompt: no weight changes.
+//! ≤ L_max on D_N with the frozen base (the KV-cached engine of `adaptbench-infer`) — or, when asked, by
+//! successive halving, an approximation labelled in `params` — optionally refined by a local search beyond
+//! L_max. The adapted model is the base conditioned on that prompt: no weight changes.
 
 use std::time::Instant;
 
 use adaptbench_model::{freeze, Prompt, Transformer};
-use adaptbench_prompt::{local_search, Exhaustive, LocalConfig, NeuralPredictor};
+use adaptbench_prompt::{
+    first_index_of_length, local_search, successive_halving, Exhaustive, HalvingConfig, LocalConfig, NeuralPredictor,
+};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
@@ -22,17 +25,21 @@ pub struct HardPromptConfig {
     /// A local search (bit flips, insertions, deletions) from the exhaustive optimum, up to
     /// `local.max_len` ≤ `layout.prompt_max_len` tokens. Default: none.
     pub local: Option<LocalConfig>,
+    /// Search by successive halving (`eta`, `min_sequences`) instead of exhaustively: far fewer (prompt,
+    /// sequence) pairs scored, but the exhaustive optimum on D_N can be cut. Default: none (exact).
+    pub halving: Option<HalvingConfig>,
 }
 
 impl HardPromptConfig {
     pub(crate) fn params(&self, max_prompt_len: usize) -> String {
-        let l_max = self.l_max.unwrap_or(max_prompt_len);
-        match &self.local {
-            Some(local) => {
-                format!("l_max={l_max};beam={};max_len={};rounds={}", local.beam, local.max_len, local.rounds)
-            }
-            None => format!("l_max={l_max}"),
+        let mut params = format!("l_max={}", self.l_max.unwrap_or(max_prompt_len));
+        if let Some(halving) = &self.halving {
+            params += &format!(";search=halving;eta={};min_sequences={}", halving.eta, halving.min_sequences);
         }
+        if let Some(local) = &self.local {
+            params += &format!(";beam={};max_len={};rounds={}", local.beam, local.max_len, local.rounds);
+        }
+        params
     }
 
     pub(crate) fn validate(&self, table: &str, max_prompt_len: usize) -> Result<(), AdaptError> {
@@ -60,7 +67,10 @@ impl HardPromptConfig {
                 }
             }
         }
-        Ok(())
+        match &self.halving {
+            Some(halving) => Ok(halving.validate(&format!("{table}.halving"))?),
+            None => Ok(()),
+        }
     }
 
     /// Searches on all of D_N (train and validation: a search has no early stopping to feed).
@@ -74,9 +84,16 @@ impl HardPromptConfig {
         let started = Instant::now();
         let sequences: Vec<Vec<u8>> = data.train.iter().chain(&data.validation).cloned().collect();
         let predictor = NeuralPredictor::new(freeze(base));
-        let exhaustive = Exhaustive::run(&predictor, self.l_max.unwrap_or(max_prompt_len), &sequences)?;
-        let mut best = exhaustive.prompts[exhaustive.best()].clone();
-        let mut evaluated = exhaustive.prompts.len();
+        let l_max = self.l_max.unwrap_or(max_prompt_len);
+        let mut best = match &self.halving {
+            Some(halving) => successive_halving(&predictor, l_max, &sequences, &halving.plan())?.prompt,
+            None => {
+                let exhaustive = Exhaustive::run(&predictor, l_max, &sequences)?;
+                exhaustive.prompts[exhaustive.best()].clone()
+            }
+        };
+        // Either search considers every prompt of length ≤ l_max.
+        let mut evaluated = first_index_of_length(l_max + 1);
         if let Some(local) = &self.local {
             let outcome = local_search(&predictor, std::slice::from_ref(&best), &sequences, &local.plan())?;
             best = outcome.prompt;
