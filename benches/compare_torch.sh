@@ -1,42 +1,69 @@
 #!/usr/bin/env bash
-# Side-by-side throughput of the quickstart model in adaptbench (burn-flex) and in PyTorch eager
+# Side-by-side throughput of the quickstart model in adaptbench and in PyTorch eager
 # (../shared/peers/bench_torch.py), on this machine, in one run, as ratios.
 #
-#   benches/compare_torch.sh /path/to/python-with-torch
+#   benches/compare_torch.sh /path/to/python-with-torch [transformer|prompt-search|all]   (default: all)
 #
-# For each thread count (1, 2): the peer's sections a (training step, batch 64 × 64 tokens) and c (forward,
-# batch 256 × 64 tokens), then `cargo bench --bench transformer` with RAYON_NUM_THREADS set, then a table.
+# transformer: for each thread count (1, 2), the peer's sections a (training step, batch 64 × 64 tokens) and c
+#   (forward, batch 256 × 64 tokens), then `cargo bench --bench transformer` with RAYON_NUM_THREADS set.
+# prompt-search: for each thread count, the peer's section d (exhaustive search over every prompt of length
+#   1..10 on N = 64 sequences of T = 32 bits, one batch-N forward per prompt and stacked in chunks of 4096
+#   sequences), then `cargo bench -p adaptbench-infer --bench prompt_search` (the same search, lengths 0..10,
+#   on 2 and 1 threads). Compared as prompt-evaluations/s (prompt × sequence pairs scored per second).
 set -euo pipefail
-python="${1:?usage: benches/compare_torch.sh PYTHON_WITH_TORCH}"
+python="${1:?usage: benches/compare_torch.sh PYTHON_WITH_TORCH [transformer|prompt-search|all]}"
+what="${2:-all}"
+case "$what" in transformer | prompt-search | all) ;; *) echo "unknown workload '$what': transformer, prompt-search or all" >&2; exit 2 ;; esac
 root="$(cd "$(dirname "$0")/.." && pwd)"
 peer="$root/../shared/peers/bench_torch.py"
 target="${CARGO_TARGET_DIR:-$root/target}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-for threads in 1 2; do
-  "$python" "$peer" --threads "$threads" --only a,c --out "$work/torch_$threads.json" >/dev/null
-  (cd "$root" && RAYON_NUM_THREADS="$threads" cargo bench --quiet --bench transformer >/dev/null 2>&1)
-  for group in train_step_d64_l2/batch64_len64 forward_d64_l2/batch256_len64; do
-    cp "$target/criterion/$group/new/estimates.json" "$work/burn_${threads}_${group%%/*}.json"
+if [[ "$what" != prompt-search ]]; then
+  for threads in 1 2; do
+    "$python" "$peer" --threads "$threads" --only a,c --out "$work/torch_$threads.json" >/dev/null
+    (cd "$root" && RAYON_NUM_THREADS="$threads" cargo bench --quiet --bench transformer >/dev/null 2>&1)
+    for group in train_step_d64_l2/batch64_len64 forward_d64_l2/batch256_len64; do
+      cp "$target/criterion/$group/new/estimates.json" "$work/burn_${threads}_${group%%/*}.json"
+    done
   done
-done
+fi
+if [[ "$what" != transformer ]]; then
+  for threads in 1 2; do
+    "$python" "$peer" --threads "$threads" --only d --out "$work/torch_search_$threads.json" >/dev/null
+  done
+  # The bench prints one "N thread(s): full search … in S s: R prompt-evals/s" line per thread count.
+  (cd "$root" && cargo bench --quiet -p adaptbench-infer --bench prompt_search 2>&1 >/dev/null | grep "full search" >"$work/engine.txt")
+fi
 
-"$python" - "$work" <<'PY'
-import json, sys, os
-work = sys.argv[1]
-def torch(threads, section):
-    rows = json.load(open(os.path.join(work, f"torch_{threads}.json")))
-    return next(r["tok_per_s"] for r in rows if r.get("section") == section and r.get("d") == 64)
-def burn(threads, group, tokens):
-    mean_ns = json.load(open(os.path.join(work, f"burn_{threads}_{group}.json")))["mean"]["point_estimate"]
-    return tokens / (mean_ns * 1e-9)
-print(f"{'workload':<34}{'threads':>8}{'adaptbench tok/s':>18}{'PyTorch tok/s':>15}{'ratio':>8}")
-for threads in (1, 2):
-    for name, section, group, tokens in (
-        ("train step, batch 64 x 64", "a_pretrain", "train_step_d64_l2", 64 * 64),
-        ("forward, batch 256 x 64", "c_eval_fwd", "forward_d64_l2", 256 * 64),
-    ):
-        ours, theirs = burn(threads, group, tokens), torch(threads, section)
-        print(f"{name:<34}{threads:>8}{ours:>18,.0f}{theirs:>15,.0f}{ours / theirs:>8.2f}")
+"$python" - "$work" "$what" <<'PY'
+import json, os, re, sys
+work, what = sys.argv[1], sys.argv[2]
+def peer(name, section):
+    return [r for r in json.load(open(os.path.join(work, name))) if r.get("section", "").startswith(section)]
+print(f"{'workload':<46}{'threads':>8}{'adaptbench':>14}{'PyTorch':>14}{'ratio':>8}")
+if what != "prompt-search":
+    def burn(threads, group, tokens):
+        mean_ns = json.load(open(os.path.join(work, f"burn_{threads}_{group}.json")))["mean"]["point_estimate"]
+        return tokens / (mean_ns * 1e-9)
+    for threads in (1, 2):
+        for name, section, group, tokens in (
+            ("train step, batch 64 x 64 (tokens/s)", "a_pretrain", "train_step_d64_l2", 64 * 64),
+            ("forward, batch 256 x 64 (tokens/s)", "c_eval_fwd", "forward_d64_l2", 256 * 64),
+        ):
+            theirs = next(r["tok_per_s"] for r in peer(f"torch_{threads}.json", section) if r.get("d") == 64)
+            ours = burn(threads, group, tokens)
+            print(f"{name:<46}{threads:>8}{ours:>14,.0f}{theirs:>14,.0f}{ours / theirs:>8.2f}")
+if what != "transformer":
+    engine = {}
+    for line in open(os.path.join(work, "engine.txt")):
+        match = re.search(r"(\d+) thread\(s\): .* in ([\d.]+) s: (\d+) prompt-evals/s", line)
+        engine[int(match.group(1))] = float(match.group(3))
+    for threads in (1, 2):
+        for row in peer(f"torch_search_{threads}.json", "d_prompt_search"):
+            # prompts/s × N sequences: the same unit as the engine's prompt-evaluations/s.
+            theirs = row["prompts_per_s"] * row["N"]
+            name = f"prompt search vs torch {row['section'].removeprefix('d_prompt_search_')}"
+            print(f"{name:<46}{threads:>8}{engine[threads]:>14,.0f}{theirs:>14,.0f}{engine[threads] / theirs:>8.2f}")
 PY
