@@ -32,12 +32,15 @@ pub enum Command {
     /// Writes DIR/metrics.csv (one row per method × hyper-parameters × seed × α × evaluation source),
     /// DIR/report.md (headline table and recommendation), DIR/figures/interpolation.svg and pretrain.svg,
     /// beside the files of `pretrain`. Finished cells are kept in DIR/cells/ and skipped by a re-run.
+    /// With a `[model_update]` table (seed = B), a second base is pretrained with seed B (DIR/base-seedB/) and
+    /// every adaptation is also scored moved onto it: DIR/model_update.csv and a section of report.md.
     #[command(after_help = "Example:\n  adaptbench run configs/quickstart.toml\n  adaptbench run configs/robustness.toml --out results/robustness --quiet")]
     Run(ExperimentArgs),
     /// Prompt-space analysis (arXiv 2502.10760) for the exact Bayes predictor of the pretraining source and
     /// for the pretrained base (reused from the cache, or trained): every prompt up to search.l_max scored on
     /// D_N and against its reference loss, a local search beyond L_max, reliability of exhaustive search
-    /// versus N, efficiency of optimal versus typical and random prompts.
+    /// versus N, efficiency of optimal versus typical and random prompts; successive halving (an
+    /// approximation, `[search.halving]`) beside the exact search, on D_N and on the reliability draws.
     ///
     /// Writes DIR/landscape.csv (predictor,prompt,length,ones,loss_bits,kl_bits,rank,empirical_loss_bits),
     /// DIR/reliability.csv (predictor,n,l_max,draws,proportion_correct,ci95), DIR/efficiency.csv
