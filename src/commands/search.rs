@@ -74,7 +74,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
             found.rank,
             found.kl_bits,
         );
-        let local = local_search(predictor.as_ref(), std::slice::from_ref(&found.prompt), &data, &search.local_plan())?;
+        let local = local_search(predictor.as_ref(), std::slice::from_ref(&found.prompt), &data, &search.local.plan())?;
         let local_reference = reference.losses(predictor.as_ref(), std::slice::from_ref(&local.prompt))?[0];
         local_lines.push(format!(
             "| {name} | {} | {:.5} | {:.3e} | {} | {:.5} | {:.3e} | {} |",

@@ -207,11 +207,6 @@ impl SearchConfig {
             halving: self.halving.plan(),
         }
     }
-
-    /// The local search's plan.
-    pub fn local_plan(&self) -> LocalSearchPlan {
-        self.local.plan()
-    }
 }
 
 #[cfg(test)]
