@@ -221,6 +221,7 @@ fn run_writes_metrics_report_and_figures_with_the_schema_and_finite_numbers() {
     }
     assert!(!report.contains("NaN"));
     assert!(!out.join("model_update.csv").exists() && !report.contains("## Model update"), "no [model_update] table");
+    assert!(!out.join("figures/model_update.svg").exists());
 }
 
 #[test]
@@ -266,15 +267,18 @@ fn a_model_update_scores_every_adaptation_on_a_second_base_pretrained_with_seed_
     assert_eq!(manifest["details"]["model_update"]["seeds"]["init"], adaptbench_sources::derive_seed(2, "pretrain/init"));
     assert_ne!(manifest["details"]["model_update"]["cache"]["key"], manifest["details"]["cache"]["key"]);
 
+    assert!(out.join("figures/model_update.svg").is_file());
     let report = fs::read_to_string(out.join("report.md")).unwrap();
-    for needle in ["## Model update", "pretrained with seed 1) and moved unchanged onto the base pretrained with seed 2", "| hard_prompt", "| lora (r=2"] {
+    for needle in ["## Model update", "pretrained with seed 1) and moved unchanged onto the base pretrained with seed 2", "| hard_prompt", "| lora (r=2", "figures/model_update.svg"] {
         assert!(report.contains(needle), "{needle} missing from report.md:\n{report}");
     }
-    // `report` redraws the section from model_update.csv alone.
+    // `report` redraws the section and the figure from model_update.csv alone.
     fs::remove_file(out.join("report.md")).unwrap();
+    fs::remove_file(out.join("figures/model_update.svg")).unwrap();
     let output = adaptbench(&["report", out.to_str().unwrap()], &cache);
     assert!(output.status.success(), "{}", text(&output));
     assert!(fs::read_to_string(out.join("report.md")).unwrap().contains("## Model update"));
+    assert!(out.join("figures/model_update.svg").is_file());
 
     // Without α = 1 in the grid, the adapted models are still scored on both bases.
     let no_end = dir.path().join("no-end.toml");

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use adaptbench_model::write_bytes_atomically;
 use adaptbench_report::{
-    interpolation_svg, model_update_markdown, pretrain_svg, read_metrics_csv, read_model_update_csv, read_pretrain_csv,
+    interpolation_svg, model_update_markdown, model_update_svg, pretrain_svg, read_metrics_csv, read_model_update_csv, read_pretrain_csv,
     report_markdown, MetricRow, ModelUpdateRow, ReportContext,
 };
 use anyhow::Context;
@@ -36,8 +36,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `DIR/report.md` (with the model-update section when `model_update` has rows),
-/// `DIR/figures/interpolation.svg` and `DIR/figures/pretrain.svg`; returns the report's text.
+/// Writes `DIR/report.md`, `DIR/figures/interpolation.svg` and `DIR/figures/pretrain.svg`, and with a
+/// `[model_update]` table the model-update section and `DIR/figures/model_update.svg`; returns the report's text.
 pub fn write_report(
     dir: &Path,
     config: &ExperimentConfig,
@@ -61,7 +61,12 @@ pub fn write_report(
     };
     let mut report = report_markdown(&context, rows);
     if let Some(update) = &config.model_update {
-        report = format!("{report}\n{}", model_update_markdown(model_update, config.seed, update.seed));
+        let figure = dir.join("figures/model_update.svg");
+        model_update_svg(model_update, config.seed, update.seed, &figure).context("drawing figures/model_update.svg")?;
+        report = format!(
+            "{report}\n{}\n![Excess loss on the base each adaptation was found on and on the other base](figures/model_update.svg)\n",
+            model_update_markdown(model_update, config.seed, update.seed)
+        );
     }
     write_bytes_atomically(&dir.join("report.md"), report.as_bytes())?;
     interpolation_svg(rows, &dir.join("figures/interpolation.svg")).context("drawing figures/interpolation.svg")?;

@@ -30,7 +30,7 @@ pub(crate) const PALETTE: [RGBColor; 6] = [
 pub(crate) const FONT: &str = "sans-serif";
 
 /// Size of one panel in pixels; figures lay panels side by side under a title strip.
-const PANEL: (u32, u32) = (560, 460);
+pub(crate) const PANEL: (u32, u32) = (560, 460);
 pub(crate) const TITLE_HEIGHT: u32 = 40;
 
 /// What plotters returns when drawing to an [`SVGBackend`].

@@ -14,7 +14,8 @@
 //!   [`landscape_svg`], [`reliability_svg`] and [`efficiency_svg`] draw them and [`search_report_markdown`]
 //!   reports them.
 //! - Model updates: [`ModelUpdateRow`] (`model_update.csv`) compares an adaptation on the base it was found
-//!   on with the base pretrained with another seed; [`model_update_markdown`] is its section of `report.md`.
+//!   on with the base pretrained with another seed; [`model_update_markdown`] is its section of `report.md`
+//!   and [`model_update_svg`] its figure (bars on both bases, ID and OOD), both from one aggregation.
 
 mod aggregate;
 mod atomic;
@@ -25,6 +26,7 @@ mod landscape;
 mod markdown;
 mod metrics;
 mod model_update;
+mod model_update_figure;
 mod model_update_markdown;
 mod pretrain;
 mod reliability;
@@ -33,6 +35,7 @@ mod search_markdown;
 #[cfg(test)]
 mod testing;
 mod tidy;
+mod transplant;
 
 pub use aggregate::{configurations, ood_sources, student_t_975, Aggregate, AlphaPoint, Configuration, SourceSummary};
 pub use efficiency::{efficiency_csv, read_efficiency_csv, EfficiencyRow, PromptKind, EFFICIENCY_HEADER};
@@ -42,6 +45,7 @@ pub use landscape::{landscape_csv, read_landscape_csv, LandscapeRow, LANDSCAPE_H
 pub use markdown::{report_markdown, ReportContext};
 pub use metrics::{metrics_csv, read_metrics_csv, MetricRow, METRICS_HEADER, ROLE_ID, ROLE_OOD};
 pub use model_update::{model_update_csv, read_model_update_csv, EvalBase, ModelUpdateRow, MODEL_UPDATE_HEADER};
+pub use model_update_figure::model_update_svg;
 pub use model_update_markdown::model_update_markdown;
 pub use pretrain::{read_pretrain_csv, PretrainPoint, PRETRAIN_HEADER};
 pub use reliability::{

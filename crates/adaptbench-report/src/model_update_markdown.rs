@@ -4,27 +4,8 @@
 
 use crate::aggregate::Aggregate;
 use crate::markdown::{alignment, bits, cell, plus_minus, signed, table_row};
-use crate::metrics::ROLE_ID;
 use crate::model_update::{EvalBase, ModelUpdateRow};
-use crate::tidy::group_by_key;
-
-/// One configuration's excess on both bases and the transplant cost, each aggregated across seeds.
-struct Transplant {
-    label: String,
-    seeds: usize,
-    id: [Option<Aggregate>; 2],
-    ood: [Option<Aggregate>; 2],
-    /// Per seed other − found on, then across seeds.
-    id_cost: Option<Aggregate>,
-    ood_cost: Option<Aggregate>,
-}
-
-/// One seed's excess on one base: the ID excess and the mean OOD excess, each with its within-seed CI.
-#[derive(Clone, Copy)]
-struct SeedExcess {
-    id: Option<(f64, f64)>,
-    ood: Option<(f64, f64)>,
-}
+use crate::transplant::{transplants, Transplant, NO_ADAPTATION};
 
 /// The markdown section on model updates for `rows` (the contents of `model_update.csv`) of adaptations found
 /// on the base pretrained with `found_on_seed` and moved to the one pretrained with `other_seed`; empty when
@@ -44,10 +25,7 @@ pub fn model_update_markdown(rows: &[ModelUpdateRow], found_on_seed: u64, other_
     if rows.is_empty() {
         return String::new();
     }
-    let transplants: Vec<Transplant> = group_by_key(rows, |row| (row.method.as_str(), row.params.as_str()))
-        .into_iter()
-        .map(|((method, params), rows)| transplant(method, params, &rows))
-        .collect();
+    let transplants = transplants(rows);
     let mut lines = vec![
         "## Model update: prompts and adapters moved to another base".to_string(),
         String::new(),
@@ -65,73 +43,19 @@ pub fn model_update_markdown(rows: &[ModelUpdateRow], found_on_seed: u64, other_
     ];
     for transplant in &transplants {
         lines.push(table_row(&[
-            cell(&transplant.label),
+            cell(&transplant.label()),
             transplant.seeds.to_string(),
-            excess(transplant.id[0]),
-            excess(transplant.id[1]),
+            excess(transplant.id(EvalBase::FoundOn)),
+            excess(transplant.id(EvalBase::Other)),
             cost(transplant.id_cost),
-            excess(transplant.ood[0]),
-            excess(transplant.ood[1]),
+            excess(transplant.ood(EvalBase::FoundOn)),
+            excess(transplant.ood(EvalBase::Other)),
             cost(transplant.ood_cost),
         ]));
     }
     lines.push(String::new());
     lines.push(reading(&transplants));
     lines.join("\n") + "\n"
-}
-
-/// The method name of the base's own rows: no adaptation to move.
-const NO_ADAPTATION: &str = "none";
-
-fn transplant(method: &str, params: &str, rows: &[&ModelUpdateRow]) -> Transplant {
-    let label = if params.is_empty() { method.to_string() } else { format!("{method} ({params})") };
-    let by_seed = group_by_key(rows.iter().copied(), |row| row.seed);
-    let per_seed: Vec<[SeedExcess; 2]> = by_seed
-        .iter()
-        .map(|(_, rows)| [EvalBase::FoundOn, EvalBase::Other].map(|base| seed_excess(rows, base)))
-        .collect();
-    let across = |values: Vec<(f64, f64)>| {
-        let means: Vec<f64> = values.iter().map(|(mean, _)| *mean).collect();
-        Aggregate::across_seeds(&means, values.first().map_or(f64::NAN, |(_, ci)| *ci))
-    };
-    let on = |base: usize, pick: fn(&SeedExcess) -> Option<(f64, f64)>| {
-        across(per_seed.iter().filter_map(|seed| pick(&seed[base])).collect())
-    };
-    // Δ over the seeds evaluated on both bases; a single seed's CI treats the two evaluations as independent.
-    let paired_cost = |pick: fn(&SeedExcess) -> Option<(f64, f64)>| {
-        across(
-            per_seed
-                .iter()
-                .filter_map(|seed| {
-                    let ((found, found_ci), (other, other_ci)) = (pick(&seed[0])?, pick(&seed[1])?);
-                    Some((other - found, found_ci.hypot(other_ci)))
-                })
-                .collect(),
-        )
-    };
-    Transplant {
-        label,
-        seeds: by_seed.len(),
-        id: [on(0, |seed| seed.id), on(1, |seed| seed.id)],
-        ood: [on(0, |seed| seed.ood), on(1, |seed| seed.ood)],
-        id_cost: paired_cost(|seed| seed.id),
-        ood_cost: paired_cost(|seed| seed.ood),
-    }
-}
-
-/// One seed's rows on `base`: the first ID row's excess, and the mean OOD excess with the combined CI
-/// √(Σ_k ci_k²)/K of its K sources.
-fn seed_excess(rows: &[&ModelUpdateRow], base: EvalBase) -> SeedExcess {
-    let (id, ood): (Vec<&ModelUpdateRow>, Vec<&ModelUpdateRow>) =
-        rows.iter().copied().filter(|row| row.base == base).partition(|row| row.role == ROLE_ID);
-    let k = ood.len() as f64;
-    SeedExcess {
-        id: id.first().map(|row| (row.excess_bits, row.excess_ci95)),
-        ood: (!ood.is_empty()).then(|| {
-            let mean = ood.iter().map(|row| row.excess_bits).sum::<f64>() / k;
-            (mean, ood.iter().map(|row| row.excess_ci95.powi(2)).sum::<f64>().sqrt() / k)
-        }),
-    }
 }
 
 fn excess(value: Option<Aggregate>) -> String {
@@ -146,7 +70,7 @@ fn cost(value: Option<Aggregate>) -> String {
 fn reading(transplants: &[Transplant]) -> String {
     let worst = transplants
         .iter()
-        .filter(|transplant| transplant.label != NO_ADAPTATION)
+        .filter(|transplant| transplant.label() != NO_ADAPTATION)
         .filter_map(|transplant| Some((transplant, transplant.id_cost.filter(|cost| cost.mean.is_finite())?)))
         .max_by(|(_, a), (_, b)| a.mean.total_cmp(&b.mean));
     let Some((transplant, cost)) = worst else {
@@ -161,12 +85,12 @@ fn reading(transplants: &[Transplant]) -> String {
     } else {
         "the 95% CI includes 0: within noise"
     };
-    let adaptations = transplants.iter().filter(|transplant| transplant.label != NO_ADAPTATION).count();
+    let adaptations = transplants.iter().filter(|transplant| transplant.label() != NO_ADAPTATION).count();
     let whom = if adaptations > 1 { "of any adaptation" } else { "the only adaptation" };
     format!(
         "Reading: moving to the other base changes the ID excess of **{}** by {} ± {} bits/token, the most {whom}; \
          {significance}.",
-        cell(&transplant.label),
+        cell(&transplant.label()),
         signed(cost.mean),
         bits(cost.ci95)
     )

@@ -299,7 +299,7 @@ where
 }
 
 /// Vertical error bars from `low` to `high` at each `x` of `bars` = [(x, low, high)], with 8-pixel caps.
-fn error_bars<'a, 'b: 'a, X, Y>(
+pub(crate) fn error_bars<'a, 'b: 'a, X, Y>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
     bars: &[(f64, f64, f64)],
     color: RGBColor,
