@@ -337,14 +337,7 @@ pub(crate) fn padded(values: impl IntoIterator<Item = f64>) -> Option<Range<f64>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{row, scenario};
-
-    fn read_svg(path: &Path) -> String {
-        let svg = std::fs::read_to_string(path).unwrap();
-        assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(200)]);
-        assert!(!svg.contains("NaN"));
-        svg
-    }
+    use crate::testing::{read_svg, row, scenario};
 
     #[test]
     fn the_interpolation_figure_has_a_panel_per_source_and_every_configuration_in_the_legend() {

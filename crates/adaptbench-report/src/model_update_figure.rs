@@ -248,14 +248,7 @@ fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, entries: &[(String, Mark)]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::model_update_row;
-
-    fn read_svg(path: &Path) -> String {
-        let svg = std::fs::read_to_string(path).unwrap();
-        assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(200)]);
-        assert!(!svg.contains("NaN") && !svg.contains("inf"));
-        svg
-    }
+    use crate::testing::{model_update_row, read_svg};
 
     /// The base (`none`, ID only), `hard_prompt` over seeds 1 and 2 with OOD source `a`, and `lora` with
     /// params `r=4` and `r=8` (seed 1, ID only).

@@ -365,14 +365,7 @@ pub(crate) fn kl_text(bits: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{efficiency, landscape, reliability};
-
-    fn read_svg(path: &Path) -> String {
-        let svg = std::fs::read_to_string(path).unwrap();
-        assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(200)]);
-        assert!(!svg.contains("NaN") && !svg.contains("inf"));
-        svg
-    }
+    use crate::testing::{efficiency, landscape, read_svg, reliability};
 
     #[test]
     fn the_landscape_has_a_line_per_predictor_and_labels_each_best_prompt() {

@@ -7,6 +7,14 @@ use crate::metrics::{MetricRow, ROLE_ID, ROLE_OOD};
 use crate::model_update::{EvalBase, ModelUpdateRow};
 use crate::reliability::{proportion_ci95, ReliabilityRow};
 
+/// The text of the SVG figure at `path`, checked to be an SVG document with no NaN or infinite coordinate.
+pub(crate) fn read_svg(path: &std::path::Path) -> String {
+    let svg = std::fs::read_to_string(path).unwrap();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(200)]);
+    assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    svg
+}
+
 /// A row with every column set; tests override the keys and numbers they care about.
 pub(crate) fn row(method: &str, seed: u64, alpha: f64, eval_source: &str, excess_bits: f64) -> MetricRow {
     let role = if eval_source == "task" { ROLE_ID } else { ROLE_OOD };
