@@ -137,12 +137,7 @@ fn panel(
 }
 
 fn draw_interpolation_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel, x_range: Range<f64>) -> Drawn {
-    let mut chart = ChartBuilder::on(area)
-        .caption(&panel.title, (FONT, 19))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x_range, panel.y_range.clone())?;
+    let mut chart = panel_chart(area, &panel.title, x_range, panel.y_range.clone())?;
     chart
         .configure_mesh()
         .x_desc("ID excess loss (bits/token)")
@@ -278,6 +273,21 @@ pub fn pretrain_svg(points: &[PretrainPoint], path: &Path) -> Result<(), ReportE
     write_atomically(path, svg.as_bytes())
 }
 
+/// A captioned panel's chart over `x_range` × `y_range`, with room for axis labels; the caller draws the mesh.
+pub(crate) fn panel_chart<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    caption: &str,
+    x_range: Range<f64>,
+    y_range: Range<f64>,
+) -> Result<Chart<'a, 'b>, DrawingAreaErrorKind<std::io::Error>> {
+    ChartBuilder::on(area)
+        .caption(caption, (FONT, 19))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x_range, y_range)
+}
+
 /// A chart with `step` on x and `y_label` on y, its mesh drawn.
 fn line_chart<'a, 'b>(
     area: &'a DrawingArea<SVGBackend<'b>, Shift>,
@@ -286,12 +296,7 @@ fn line_chart<'a, 'b>(
     y_range: Range<f64>,
     y_label: &str,
 ) -> Result<Chart<'a, 'b>, DrawingAreaErrorKind<std::io::Error>> {
-    let mut chart = ChartBuilder::on(area)
-        .caption(caption, (FONT, 19))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x_range, y_range)?;
+    let mut chart = panel_chart(area, caption, x_range, y_range)?;
     chart
         .configure_mesh()
         .x_desc("step")

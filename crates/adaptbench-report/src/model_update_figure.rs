@@ -12,7 +12,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::aggregate::Aggregate;
 use crate::atomic::write_atomically;
 use crate::error::ReportError;
-use crate::figures::{render, Drawn, FONT, PALETTE, PANEL, TITLE_HEIGHT};
+use crate::figures::{panel_chart, render, Drawn, FONT, PALETTE, PANEL, TITLE_HEIGHT};
 use crate::model_update::{EvalBase, ModelUpdateRow};
 use crate::search_figures::error_bars;
 use crate::transplant::{transplants, Transplant, NO_ADAPTATION};
@@ -128,12 +128,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel, labels: &[St
         return inner.draw(&Text::new(message, (width as i32 / 2, height as i32 / 2), text));
     };
     let x_range = -0.5..labels.len() as f64 - 0.5;
-    let mut chart = ChartBuilder::on(area)
-        .caption(panel.title, (FONT, 19))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(x_range, y_range)?;
+    let mut chart = panel_chart(area, panel.title, x_range, y_range)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
