@@ -47,8 +47,8 @@ pub enum Command {
     /// (predictor,kind,length,loss_bits,ci95), DIR/search.md and DIR/figures/{landscape,reliability,efficiency}.svg.
     #[command(after_help = "Example:\n  adaptbench search configs/paper/inside.toml\n  adaptbench search configs/paper/outside.toml --out results/outside --threads 2")]
     Search(ExperimentArgs),
-    /// Redraw DIR/report.md and DIR/figures/*.svg from the CSVs of a finished run (no training).
-    #[command(after_help = "Example:\n  adaptbench report results/quickstart")]
+    /// Redraw the documents of a finished run (report.md, figures) or search (search.md, figures) from its CSVs alone.
+    #[command(after_help = "Example:\n  adaptbench report results/quickstart\n  adaptbench report results/paper-inside")]
     Report(ReportArgs),
     /// List the source kinds a config can name, with their parameters and an example table.
     #[command(after_help = "Example:\n  adaptbench sources\n\nUse a source in a config as, e.g.:\n  [pretrain]\n  source = { kind = \"mix\", thetas = [0.2, 0.7], weights = [0.5, 0.5] }")]
@@ -95,6 +95,6 @@ pub struct ExperimentArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A results directory written by `adaptbench run`.
+    /// A results directory written by `adaptbench run` or `adaptbench search`.
     pub dir: PathBuf,
 }

@@ -22,15 +22,3 @@ pub fn interrupt_flag() -> anyhow::Result<&'static AtomicBool> {
 pub fn interrupted(flag: &AtomicBool) -> bool {
     flag.load(Ordering::SeqCst)
 }
-
-/// A run stopped by Ctrl-C; `main` exits with 130, the shell convention for SIGINT.
-#[derive(Debug)]
-pub struct Interrupted;
-
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("interrupted")
-    }
-}
-
-impl std::error::Error for Interrupted {}

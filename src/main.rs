@@ -1,25 +1,16 @@
 //! The `adaptbench` command line.
 
-mod cache;
-mod cells;
 mod cli;
 mod commands;
-mod error;
-mod experiment;
-mod fingerprint;
 mod interrupt;
-mod layout;
-mod manifest;
-mod model_update;
 mod progress;
-mod task;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::error::ConfigError;
+use adaptbench_experiment::{ConfigError, ExperimentError};
 
 // burn-flex allocates a fresh buffer for most ops; glibc's malloc returns large ones to the kernel and pays
 // page faults to get them back. mimalloc keeps them: +8% training throughput here (README, "Speed").
@@ -37,14 +28,19 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) if error.downcast_ref::<interrupt::Interrupted>().is_some() => ExitCode::from(130),
+        Err(error) if matches!(error.downcast_ref(), Some(ExperimentError::Interrupted)) => {
+            eprintln!("Interrupted; what was finished is saved. Run the same command again to resume.");
+            ExitCode::from(130)
+        }
         Err(error) => {
             eprintln!("error: {error}");
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
             // Bad input is exit code 2, like clap's own usage errors; failures while working are 1.
-            if error.downcast_ref::<ConfigError>().is_some() {
+            let bad_input = error.downcast_ref::<ConfigError>().is_some()
+                || matches!(error.downcast_ref(), Some(ExperimentError::Config(_)));
+            if bad_input {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

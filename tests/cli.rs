@@ -114,6 +114,18 @@ fn bad_configs_exit_with_code_2_naming_the_key_and_write_nothing() {
         ("len = 10", "len = 99", "eval.ood[0].len = 99"),
         ("sequences = 8", "sequences = 0", "task.sequences = 0"),
         ("seed = 1", "seed = 1\n[model_update]\nseed = 1", "model_update.seed = 1"),
+        // A prompted model reads prompt + len positions: 2 + 24 > model.context = 24.
+        ("len = 10", "len = 24", "eval.ood[0].len = 24"),
+        ("n_heads = 2", "n_heads = 3", "model.n_heads = 3"),
+        ("d_model = 16", "d_model = 0", "model.d_model = 0"),
+        ("warmup_steps = 5", "warmup_steps = 50", "pretrain.warmup_steps = 50"),
+        ("steps = 6", "steps = 6\nvalidation_fraction = 1.0", "finetune.validation_fraction = 1"),
+        ("steps = 6", "steps = 6\ngrad_clip = nan", "finetune.grad_clip = NaN"),
+        ("name = \"tiny\"", "name = \"../escape\"", "name = \"../escape\""),
+        ("l_max = 2", "l_max = 5", "methods.hard_prompt.l_max = 5"),
+        ("length = 2", "length = 2\nspace = \"pixels\"", "unknown variant `pixels`"),
+        ("p = 0.9", "p = 1.0", "task.source.p = 1"),
+        ("sequences = 16", "sequences = 1", "eval.sequences = 1"),
     ];
     for ((from, to, expected), command) in cases.into_iter().flat_map(|case| [(case, "pretrain"), (case, "run")]) {
         let (output, out, dir) = run_bad_config(command, from, to);
@@ -123,6 +135,107 @@ fn bad_configs_exit_with_code_2_naming_the_key_and_write_nothing() {
         assert!(!out.exists(), "{to}: nothing may be written");
         assert!(!dir.path().join("cache").exists(), "{to}: nothing may be cached");
     }
+}
+
+#[test]
+fn search_rules_are_checked_before_a_search_writes_anything() {
+    // The neural predictor reads l_max + task_len = 3 + 22 = 25 positions; pretraining covered 24.
+    for (from, to, expected) in [
+        ("task_len = 12", "task_len = 22", "search.l_max = 3"),
+        ("max_len = 6", "max_len = 13", "search.local.max_len = 13"),
+        ("draws = 5", "draws = 0", "search.reliability.draws = 0"),
+    ] {
+        let (output, out, dir) = run_bad_config("search", from, to);
+        let message = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{to}: {message}");
+        assert!(message.contains(expected), "{to}: expected {expected:?} in\n{message}");
+        assert!(!out.exists() && !dir.path().join("cache").exists(), "{to}: nothing may be written");
+    }
+}
+
+#[test]
+fn an_out_path_that_is_a_file_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("file");
+    fs::write(&out, "not a directory").unwrap();
+    let output = adaptbench(&["run", TINY, "--out", out.to_str().unwrap()], &dir.path().join("cache"));
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(text(&output).contains("--out = "), "{}", text(&output));
+    assert_eq!(fs::read_to_string(&out).unwrap(), "not a directory");
+}
+
+#[test]
+fn a_corrupt_cached_base_is_reported_discarded_and_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let first = dir.path().join("a");
+    pretrain(&first, &cache, &[]);
+    let entries: Vec<_> = fs::read_dir(cache.join("bases")).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let weights = entries[0].join("checkpoint/model.bpk");
+    let bytes = fs::read(&weights).unwrap();
+    fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap(); // truncated, as by a full disk
+    let second = dir.path().join("b");
+    let out = second.to_str().unwrap();
+    let output = adaptbench(&["pretrain", TINY, "--out", out, "--threads", "1"], &cache);
+    let message = text(&output);
+    assert!(output.status.success(), "{message}");
+    assert!(message.contains("corrupt") && message.contains(&entries[0].display().to_string()), "{message}");
+    assert!(message.contains("checkpoint/model.bpk"), "the message names the file: {message}");
+    assert_eq!(fs::read(first.join("pretrain.csv")).unwrap(), fs::read(second.join("pretrain.csv")).unwrap());
+    // The rebuilt entry is whole again and reused.
+    let third = pretrain(&dir.path().join("c"), &cache, &[]);
+    assert!(String::from_utf8_lossy(&third.stdout).contains("Reused the cached base"), "{}", text(&third));
+}
+
+#[test]
+fn a_pretraining_killed_with_sigkill_resumes_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("long.toml");
+    // 1,500 steps, state saved every 20: long enough to be killed mid-way on any machine.
+    let long = fs::read_to_string(TINY).unwrap().replacen("steps = 40", "steps = 1500", 1);
+    fs::write(&config, long).unwrap();
+    let config = config.to_str().unwrap();
+    let (killed, whole) = (dir.path().join("killed"), dir.path().join("whole"));
+    let state = killed.join("resume/state.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_adaptbench"))
+        .args(["pretrain", config, "--out", killed.to_str().unwrap(), "--quiet", "--threads", "1", "--no-cache"])
+        .env("ADAPTBENCH_CACHE", dir.path().join("cache-killed"))
+        .spawn()
+        .unwrap();
+    // Kill once two evaluations' rows are saved, so the resumed run re-reads rows written before the kill.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let saved_step = || {
+        let text = fs::read_to_string(&state).ok()?;
+        serde_json::from_str::<serde_json::Value>(&text).ok()?["step"].as_u64()
+    };
+    while saved_step().is_none_or(|step| step < 40) {
+        assert!(std::time::Instant::now() < deadline, "no resume state after 120 s");
+        assert!(child.try_wait().unwrap().is_none(), "the run finished before it could be killed");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL: no handler runs, nothing is flushed
+    child.wait().unwrap();
+    assert!(!killed.join("pretrain.csv").exists(), "killed before the end");
+
+    let resumed = adaptbench(&["pretrain", config, "--out", killed.to_str().unwrap(), "--threads", "1", "--no-cache"], &dir.path().join("cache-killed"));
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    assert!(text(&resumed).contains("Resumed from step"), "{}", text(&resumed));
+    let uninterrupted = adaptbench(&["pretrain", config, "--out", whole.to_str().unwrap(), "--quiet", "--threads", "1", "--no-cache"], &dir.path().join("cache-whole"));
+    assert!(uninterrupted.status.success(), "{}", text(&uninterrupted));
+    assert_eq!(fs::read(killed.join("pretrain.csv")).unwrap(), fs::read(whole.join("pretrain.csv")).unwrap());
+    assert!(!killed.join("resume").exists(), "the resume state is removed once the run finished");
+}
+
+#[test]
+fn quiet_prints_one_line_on_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let output = run_tiny(&out, &dir.path().join("cache"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with("Whole run: ") && stdout.contains("report.md"), "{stdout}");
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
 #[test]
@@ -213,7 +326,7 @@ fn run_writes_metrics_report_and_figures_with_the_schema_and_finite_numbers() {
     // α = 0 rows of every method are the base's numbers.
     let base: Vec<_> = rows.iter().filter(|r| &r[0] == "none").map(|r| r[column("loss_bits")].to_string()).collect();
     let full_at_zero: Vec<_> =
-        rows.iter().filter(|r| &r[0] == "full" && &r[column("alpha")] == "0").map(|r| r[column("loss_bits")].to_string()).collect();
+        rows.iter().filter(|r| &r[0] == "full" && r[column("alpha")].parse::<f64>().unwrap() == 0.0).map(|r| r[column("loss_bits")].to_string()).collect();
     assert_eq!(base, full_at_zero);
     let report = fs::read_to_string(out.join("report.md")).unwrap();
     for needle in ["| configuration |", "full (lr=0.001)", "lora (r=2", "## Recommendation", "figures/interpolation.svg"] {
@@ -243,8 +356,9 @@ fn a_model_update_scores_every_adaptation_on_a_second_base_pretrained_with_seed_
     // itself), to the bit.
     let rows = metrics(&out.join("metrics.csv"));
     for update in updates.iter().filter(|u| &u[5] == "found_on") {
-        let alpha = if &update[0] == "none" { "0" } else { "1" };
-        let row = rows.iter().find(|r| r[0] == update[0] && r[2] == update[2] && &r[3] == alpha && r[4] == update[3]).unwrap();
+        let alpha = if &update[0] == "none" { 0.0 } else { 1.0 };
+        let at = |r: &csv::StringRecord| r[3].parse::<f64>().unwrap() == alpha;
+        let row = rows.iter().find(|r| r[0] == update[0] && r[2] == update[2] && at(r) && r[4] == update[3]).unwrap();
         assert_eq!((&row[6], &row[8]), (&update[6], &update[7]), "{update:?}");
     }
     // Every cell has its pair on the other base, and the other base is another model: the base's own rows differ.
@@ -308,7 +422,7 @@ fn a_rerun_skips_finished_cells_and_the_same_seed_gives_the_same_metrics() {
     fs::write(&cell, saved.to_string()).unwrap();
     run_tiny(&second, &cache);
     let rows = metrics(&second.join("metrics.csv"));
-    assert!(rows.iter().any(|r| &r[0] == "lora" && &r[6] == "123"), "the planted cell was recomputed");
+    assert!(rows.iter().any(|r| &r[0] == "lora" && r[6].parse::<f64>().unwrap() == 123.0), "the planted cell was recomputed");
     // `report` redraws the report from the files alone.
     fs::remove_file(second.join("report.md")).unwrap();
     let output = adaptbench(&["report", second.to_str().unwrap()], &cache);
@@ -327,7 +441,16 @@ fn search_writes_the_landscape_reliability_and_efficiency_files() {
     }
     let header = |file: &str| csv::Reader::from_path(out.join(file)).unwrap().headers().unwrap().iter().collect::<Vec<_>>().join(",");
     assert_eq!(header("landscape.csv"), "predictor,prompt,length,ones,loss_bits,kl_bits,rank,empirical_loss_bits");
-    assert_eq!(header("reliability.csv"), "predictor,n,l_max,draws,proportion_correct,ci95");
+    assert_eq!(
+        header("reliability.csv"),
+        "predictor,n,l_max,draws,proportion_correct,ci95,halving_proportion_correct,halving_ci95,halving_pair_share"
+    );
+    assert_eq!(
+        header("local_search.csv"),
+        "predictor,start_prompt,start_loss_bits,start_kl_bits,prompt,loss_bits,kl_bits,prompts_scored"
+    );
+    assert_eq!(metrics(&out.join("local_search.csv")).len(), 2);
+    assert_eq!(metrics(&out.join("halving.csv")).len(), 2);
     assert_eq!(header("efficiency.csv"), "predictor,kind,length,loss_bits,ci95");
     // Two predictors × 2^(3+1) − 1 prompts; each predictor has exactly one rank-1 block starting at 1.
     let landscape = metrics(&out.join("landscape.csv"));
@@ -353,4 +476,12 @@ fn search_writes_the_landscape_reliability_and_efficiency_files() {
     }
     let report = fs::read_to_string(out.join("search.md")).unwrap();
     assert!(report.contains("## Successive halving (an approximation)") && report.contains("| neural | 3 | 4 |"), "{report}");
+    // `report` redraws search.md and the figures from the CSVs alone, to the byte.
+    let figure = fs::read(out.join("figures/reliability.svg")).unwrap();
+    fs::remove_file(out.join("search.md")).unwrap();
+    fs::remove_file(out.join("figures/reliability.svg")).unwrap();
+    let output = adaptbench(&["report", out.to_str().unwrap()], dir.path());
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(fs::read_to_string(out.join("search.md")).unwrap(), report);
+    assert_eq!(fs::read(out.join("figures/reliability.svg")).unwrap(), figure);
 }

@@ -98,22 +98,8 @@ impl EvalConfig {
     }
 }
 
-/// Whether an evaluation source is the task or a shift away from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Id,
-    Ood,
-}
-
-impl Role {
-    /// `id` or `ood`, as in `metrics.csv`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Ood => "ood",
-        }
-    }
-}
+/// Whether an evaluation source is the task (ID) or a shift away from it (OOD): the results schema's role.
+pub use adaptbench_report::Role;
 
 /// One source of the suite with its fixed evaluation set.
 pub struct SuiteEntry {

@@ -8,7 +8,7 @@ use std::path::Path;
 use burn::module::Module;
 use burn::tensor::Device;
 
-use crate::atomic::{write_atomically, write_bytes_atomically};
+use adaptbench_report::{write_atomically, write_atomically_with};
 use crate::config::TransformerConfig;
 use crate::error::ModelError;
 use crate::transformer::Transformer;
@@ -32,7 +32,7 @@ pub fn save_checkpoint(dir: &Path, model: &Transformer, config: &TransformerConf
         path: dir.join(CHECKPOINT_CONFIG_FILE),
         message: error.to_string(),
     })?;
-    write_bytes_atomically(&dir.join(CHECKPOINT_CONFIG_FILE), text.as_bytes())
+    Ok(write_atomically(&dir.join(CHECKPOINT_CONFIG_FILE), text.as_bytes())?)
 }
 
 /// Loads the checkpoint in `dir` onto `device`. With `expected = Some(config)`, a checkpoint built from a
@@ -59,7 +59,7 @@ pub fn load_checkpoint(
 
 /// Writes `model`'s weights (burnpack, parameter ids included) to `path`, atomically.
 pub fn save_weights(model: &Transformer, path: &Path) -> Result<(), ModelError> {
-    write_atomically(path, |temporary| model.clone().save_file(temporary))
+    Ok(write_atomically_with(path, |temporary| model.clone().save_file(temporary))?)
 }
 
 /// Loads the weights at `path` into `model`, which must have the same architecture.

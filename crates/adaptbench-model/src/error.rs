@@ -18,6 +18,9 @@ pub enum ModelError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("cannot parse {path}: {message}")]
     Parse { path: PathBuf, message: String },
+    /// An atomic write failed (the target keeps its previous content).
+    #[error(transparent)]
+    Write(#[from] adaptbench_report::ReportError),
     #[error("cannot save or load the weights in {path}: {message}")]
     Record { path: PathBuf, message: String },
 }

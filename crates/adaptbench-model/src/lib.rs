@@ -5,7 +5,6 @@
 //! Sequence layout everywhere: `BOS, prompt (L tokens), task tokens (T)`. The model reads
 //! `[BOS, x_1, …, x_{n-1}]` and predicts `[x_1, …, x_n]`, so position `t` holds P(x_{t+1} | BOS, x_≤t).
 
-mod atomic;
 mod attention;
 mod backend;
 mod block;
@@ -18,7 +17,6 @@ mod seeded;
 mod tokens;
 mod transformer;
 
-pub use atomic::{write_atomically, write_bytes_atomically};
 pub use attention::CausalSelfAttention;
 pub use backend::Backend;
 pub use block::{Block, Mlp};

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use adaptbench_sources::{expected_loss_bits, log_loss_bits, Source};
 
 use crate::error::PromptError;
+use crate::config::PredictorKind;
 use crate::predictor::{Predictor, ScoreMatrix};
 use crate::prompt::ones;
 
@@ -24,8 +25,8 @@ impl BayesPredictor {
 }
 
 impl Predictor for BayesPredictor {
-    fn name(&self) -> &str {
-        "bayes"
+    fn kind(&self) -> PredictorKind {
+        PredictorKind::Bayes
     }
 
     /// For an exchangeable source a prompt acts through its counts (n0, n1) only, so prompts are grouped by

@@ -7,15 +7,9 @@ use crate::halving::HalvingPlan;
 use crate::local_search::LocalSearchPlan;
 use crate::reliability::ReliabilityPlan;
 
-/// Which predictor a landscape is measured for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PredictorKind {
-    /// The exact Bayes predictor of the pretraining source.
-    Bayes,
-    /// The pretrained base model.
-    Neural,
-}
+/// Which predictor a landscape is measured for: the exact Bayes predictor of the pretraining source or the
+/// pretrained base (`bayes`, `neural`), named as in result files.
+pub use adaptbench_report::Predictor as PredictorKind;
 
 /// The `[search]` table. The task and N come from `[task]` (`source`, `sequences`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,18 +4,10 @@
 use adaptbench_sources::{derive_seed, rng, Source};
 use rand::Rng;
 
-use crate::landscape::Landscape;
+pub use adaptbench_report::PromptKind;
+use adaptbench_report::mean_ci95;
 
-/// How a prompt of a given length was chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PromptKind {
-    /// The reference-optimal prompt of that length.
-    Optimal,
-    /// A sample of the task itself: what "show the model some examples" gives.
-    Typical,
-    /// Uniformly random bits.
-    Random,
-}
+use crate::landscape::Landscape;
 
 /// Reference loss per task token of prompts of one kind and length.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -61,15 +53,4 @@ pub fn efficiency(landscape: &Landscape, task: &dyn Source, samples: usize, seed
         }
     }
     points
-}
-
-/// Mean and `1.96 · s / √n` (0 for fewer than two values).
-fn mean_ci95(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, 1.96 * (variance / n).sqrt())
 }

@@ -4,6 +4,7 @@
 
 use crate::error::PromptError;
 use crate::exhaustive::Exhaustive;
+use crate::config::PredictorKind;
 use crate::predictor::Predictor;
 use crate::reference::Reference;
 
@@ -25,7 +26,7 @@ pub struct LandscapeEntry {
 
 /// A predictor's landscape, entries in canonical prompt order.
 pub struct Landscape {
-    pub predictor: String,
+    pub predictor: PredictorKind,
     pub floor_bits: f64,
     pub entries: Vec<LandscapeEntry>,
 }
@@ -66,7 +67,7 @@ impl Landscape {
                 empirical_loss_bits: exhaustive.empirical_bits(index),
             })
             .collect();
-        Ok(Self { predictor: predictor.name().to_string(), floor_bits, entries })
+        Ok(Self { predictor: predictor.kind(), floor_bits, entries })
     }
 
     /// The reference-optimal prompt (rank 1; the shortest, then the first in canonical order, on ties).

@@ -4,6 +4,7 @@
 use adaptbench_infer::{score_prompts, FrozenTransformer};
 
 use crate::error::PromptError;
+use crate::config::PredictorKind;
 use crate::predictor::{Predictor, ScoreMatrix};
 
 /// A trained Transformer conditioned on `BOS, prompt, task tokens`.
@@ -19,8 +20,8 @@ impl NeuralPredictor {
 }
 
 impl Predictor for NeuralPredictor {
-    fn name(&self) -> &str {
-        "neural"
+    fn kind(&self) -> PredictorKind {
+        PredictorKind::Neural
     }
 
     fn score(&self, prompts: &[Vec<u8>], sequences: &[Vec<u8>]) -> Result<ScoreMatrix, PromptError> {

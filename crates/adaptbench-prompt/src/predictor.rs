@@ -4,6 +4,7 @@
 
 use adaptbench_sources::Source;
 
+use crate::config::PredictorKind;
 use crate::error::PromptError;
 
 /// Summed log-loss of each (prompt, sequence) pair: `bits[i][s] = −Σ_{t=1..T} log2 P(x_t | BOS, prompt_i, x_<t)`
@@ -12,8 +13,13 @@ pub type ScoreMatrix = Vec<Vec<f64>>;
 
 /// A next-bit predictor that can be conditioned on a binary prompt.
 pub trait Predictor: Sync {
+    /// Which predictor it is, as result files name it.
+    fn kind(&self) -> PredictorKind;
+
     /// Its name in outputs: `bayes` or `neural`.
-    fn name(&self) -> &str;
+    fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
 
     /// Scores every prompt on every sequence (all sequences of one length T ≥ 1); see [`ScoreMatrix`].
     fn score(&self, prompts: &[Vec<u8>], sequences: &[Vec<u8>]) -> Result<ScoreMatrix, PromptError>;

@@ -4,6 +4,8 @@
 use adaptbench_sources::{derive_seed, expected_loss_bits, log_loss_bits, rng, Source};
 
 use crate::error::PromptError;
+use adaptbench_report::{normal_ci95, sample_variance};
+
 use crate::predictor::{mean_bits_per_token, Predictor};
 
 /// A prompt's reference loss per task token with the half-width of its 95% CI (0 when exact).
@@ -86,10 +88,8 @@ impl<'a> Reference<'a> {
     }
 
     fn sample_mean(&self, bits: &[f64]) -> ReferenceLoss {
-        let count = bits.len() as f64;
         let mean = mean_bits_per_token(bits, 0..bits.len(), self.task_len);
-        let per_token = bits.iter().map(|b| b / self.task_len as f64);
-        let variance = per_token.map(|v| (v - mean).powi(2)).sum::<f64>() / (count - 1.0).max(1.0);
-        ReferenceLoss { bits: mean, ci95: 1.96 * (variance / count).sqrt() }
+        let per_token: Vec<f64> = bits.iter().map(|b| b / self.task_len as f64).collect();
+        ReferenceLoss { bits: mean, ci95: normal_ci95(sample_variance(&per_token, mean), bits.len()) }
     }
 }

@@ -88,8 +88,8 @@ struct Counting {
 }
 
 impl Predictor for Counting {
-    fn name(&self) -> &str {
-        "counting"
+    fn kind(&self) -> adaptbench_prompt::PredictorKind {
+        adaptbench_prompt::PredictorKind::Neural // a stand-in: it counts calls and scores every pair alike
     }
     fn score(&self, prompts: &[Vec<u8>], sequences: &[Vec<u8>]) -> Result<ScoreMatrix, PromptError> {
         self.prompts.fetch_add(prompts.len(), Ordering::Relaxed);

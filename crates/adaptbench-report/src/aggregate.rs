@@ -1,28 +1,9 @@
 //! Aggregation across seeds: Student-t confidence intervals, each configuration's α sweep with its ID and
 //! OOD excess, and the best α.
 
-use crate::metrics::{MetricRow, ROLE_ID};
-
-/// Two-sided 95% quantiles t_{0.975, df} of Student's t for df = 1..=30 (standard tables).
-const T_975: [f64; 30] = [
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
-    2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-];
-
-/// The `method` of the unadapted base model.
-const BASE_METHOD: &str = "none";
-
-/// t_{0.975, df}, the quantile with P(|T| ≤ t) = 0.95 for Student's t with `df` degrees of freedom: a table
-/// for df = 1..=30 (12.706, 4.303, 3.182, …, 2.042), then the normal quantile 1.96 beyond (at df = 31 the
-/// exact value is 2.040, so the interval is then at most 4% too narrow). df = 0 gives +∞: one value carries
-/// no information about spread.
-pub fn student_t_975(df: usize) -> f64 {
-    match df {
-        0 => f64::INFINITY,
-        1..=30 => T_975[df - 1],
-        _ => 1.96,
-    }
-}
+use crate::metrics::MetricRow;
+use crate::statistics::{mean, student_t_975};
+use crate::vocabulary::{Method, Role};
 
 /// A mean across seeds with the half-width of its 95% confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,7 +22,7 @@ impl Aggregate {
     /// no values.
     pub fn across_seeds(values: &[f64], single_seed_ci95: f64) -> Option<Self> {
         let n = values.len();
-        let mean = mean(values)?;
+        let mean = (!values.is_empty()).then(|| mean(values))?;
         let ci95 = if n == 1 {
             single_seed_ci95
         } else {
@@ -95,7 +76,7 @@ impl AlphaPoint {
 /// A configuration (method + hyper-parameters) across seeds and its α sweep.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Configuration {
-    pub method: String,
+    pub method: Method,
     pub params: String,
     /// From the configuration's first row (the count does not depend on the seed).
     pub trainable_params: u64,
@@ -114,14 +95,14 @@ pub struct Configuration {
 impl Configuration {
     /// Whether this is the unadapted base (`method = none`).
     pub fn is_base(&self) -> bool {
-        self.method == BASE_METHOD
+        self.method == Method::None
     }
 
     /// The name in tables and legends: `base` for the base, else `method` with `(params)` when there are any.
     pub fn label(&self) -> String {
         match (self.is_base(), self.params.is_empty()) {
             (true, _) => "base".to_string(),
-            (false, true) => self.method.clone(),
+            (false, true) => self.method.to_string(),
             (false, false) => format!("{} ({})", self.method, self.params),
         }
     }
@@ -150,7 +131,7 @@ impl Configuration {
 /// left with no α at all is dropped, since every comparison in the report is anchored on ID excess.
 pub fn configurations(rows: &[MetricRow]) -> Vec<Configuration> {
     let mut configurations: Vec<Configuration> =
-        group_by(rows.iter(), |row| (row.method.as_str(), row.params.as_str()))
+        group_by(rows.iter(), |row| (row.method, row.params.as_str()))
             .into_iter()
             .filter_map(|((method, params), rows)| configuration(method, params, &rows))
             .collect();
@@ -158,7 +139,7 @@ pub fn configurations(rows: &[MetricRow]) -> Vec<Configuration> {
     configurations
 }
 
-fn configuration(method: &str, params: &str, rows: &[&MetricRow]) -> Option<Configuration> {
+fn configuration(method: Method, params: &str, rows: &[&MetricRow]) -> Option<Configuration> {
     let mut by_alpha = group_by(rows.iter().copied(), |row| row.alpha);
     by_alpha.sort_by(|(a, _), (b, _)| a.total_cmp(b));
     let points: Vec<AlphaPoint> = by_alpha.iter().filter_map(|(alpha, rows)| alpha_point(*alpha, rows)).collect();
@@ -169,7 +150,7 @@ fn configuration(method: &str, params: &str, rows: &[&MetricRow]) -> Option<Conf
     let per_seed: Vec<&MetricRow> =
         group_by(rows.iter().copied(), |row| row.seed).into_iter().map(|(_, rows)| rows[0]).collect();
     Some(Configuration {
-        method: method.to_string(),
+        method,
         params: params.to_string(),
         trainable_params: rows[0].trainable_params,
         prompt_tokens: rows[0].prompt_tokens,
@@ -182,7 +163,7 @@ fn configuration(method: &str, params: &str, rows: &[&MetricRow]) -> Option<Conf
 
 fn alpha_point(alpha: f64, rows: &[&MetricRow]) -> Option<AlphaPoint> {
     let (id_rows, ood_rows): (Vec<&MetricRow>, Vec<&MetricRow>) =
-        rows.iter().copied().partition(|row| row.role == ROLE_ID);
+        rows.iter().copied().partition(|row| row.role == Role::Id);
     // One ID source (`task`) by construction; should there be several, the first is the task.
     let id = group_by(id_rows.into_iter(), |row| row.eval_source.as_str()).into_iter().next()?;
     let ood = group_by(ood_rows.iter().copied(), |row| row.eval_source.as_str());
@@ -242,11 +223,6 @@ fn group_by<'a, K: PartialEq>(
     groups
 }
 
-/// Arithmetic mean; `None` for no values.
-fn mean(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-}
-
 /// Mean of `value` over `rows` (NaN for none, which callers rule out).
 fn mean_of(rows: &[&MetricRow], value: impl Fn(&MetricRow) -> f64) -> f64 {
     rows.iter().map(|row| value(row)).sum::<f64>() / rows.len() as f64
@@ -259,16 +235,6 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12
-    }
-
-    #[test]
-    fn t_quantiles_match_the_table_and_fall_back_to_the_normal() {
-        assert_eq!(student_t_975(1), 12.706);
-        assert_eq!(student_t_975(2), 4.303);
-        assert_eq!(student_t_975(4), 2.776);
-        assert_eq!(student_t_975(30), 2.042);
-        assert_eq!(student_t_975(31), 1.96);
-        assert_eq!(student_t_975(0), f64::INFINITY);
     }
 
     #[test]

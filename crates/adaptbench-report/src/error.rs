@@ -32,6 +32,9 @@ pub enum ReportError {
         line: u64,
         message: String,
     },
+    /// A writer given a temporary file failed (the target keeps its previous content).
+    #[error("{path}: {message}")]
+    Write { path: PathBuf, message: String },
     /// Encoding rows as CSV in memory failed.
     #[error("encoding CSV: {0}")]
     Encode(#[from] csv::Error),

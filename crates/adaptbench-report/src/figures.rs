@@ -14,7 +14,7 @@ use crate::aggregate::{configurations, ood_sources, AlphaPoint, Configuration};
 use crate::atomic::write_atomically;
 use crate::error::ReportError;
 use crate::metrics::MetricRow;
-use crate::pretrain::PretrainPoint;
+use crate::pretrain::PretrainRow;
 
 /// Okabe & Ito's colour-blind-safe palette without black (kept for the α markers) and yellow (too pale on
 /// white); configurations beyond six reuse colours in order.
@@ -221,14 +221,14 @@ fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, entries: &[(String, Mark)]
 /// The pretraining curve: held-out and training loss against step with the exact Bayes loss of the held-out
 /// sequences as a dashed line (left), and the held-out excess loss = held-out − Bayes against step with
 /// the floor 0 dashed (right); bits per token. Non-finite values are left out; errors if nothing is left.
-pub fn pretrain_svg(points: &[PretrainPoint], path: &Path) -> Result<(), ReportError> {
+pub fn pretrain_svg(points: &[PretrainRow], path: &Path) -> Result<(), ReportError> {
     let no_data = ReportError::NoData { what: "no finite points in pretrain.csv" };
     let steps = padded(points.iter().map(|p| p.step as f64)).ok_or(no_data)?;
     let losses = points.iter().flat_map(|p| [p.train_loss_bits, p.eval_loss_bits, p.bayes_loss_bits]);
     let loss_range = padded(losses).ok_or(ReportError::NoData { what: "no finite losses in pretrain.csv" })?;
     // The floor 0 is always in view, so the excess is read against it.
     let excess_range = padded(points.iter().map(|p| p.excess_bits).chain([0.0])).expect("0 is finite");
-    let series = |value: fn(&PretrainPoint) -> f64| -> Vec<(f64, f64)> {
+    let series = |value: fn(&PretrainRow) -> f64| -> Vec<(f64, f64)> {
         points.iter().map(|p| (p.step as f64, value(p))).filter(|(_, y)| y.is_finite()).collect()
     };
     let svg = render(path, (2 * PANEL.0, PANEL.1 + TITLE_HEIGHT), |root| {
@@ -390,7 +390,7 @@ mod tests {
     fn the_pretraining_figure_skips_non_finite_values() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pretrain.svg");
-        let point = |step, eval_loss_bits: f64| PretrainPoint {
+        let point = |step, eval_loss_bits: f64| PretrainRow {
             step,
             train_loss_bits: eval_loss_bits + 0.01,
             eval_loss_bits,

@@ -2,23 +2,16 @@
 //! every binary prompt up to L_max with its reference loss, its KL to the task and its rank (DESIGN.md §6,
 //! after arXiv 2502.10760, "Why is prompting hard?").
 
-use std::path::Path;
-
 use serde::{Deserialize, Serialize};
 
-use crate::error::ReportError;
-use crate::tidy::{read_tidy_csv, write_tidy_csv};
-
-/// The header of `landscape.csv`, in [`LandscapeRow`] field order.
-pub const LANDSCAPE_HEADER: [&str; 8] =
-    ["predictor", "prompt", "length", "ones", "loss_bits", "kl_bits", "rank", "empirical_loss_bits"];
+use crate::vocabulary::Predictor;
 
 /// One prompt of one predictor's landscape: a row of `landscape.csv`. Losses are in bits per task token
 /// (prompt tokens excluded).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LandscapeRow {
-    /// The predictor prompted: `bayes` (the exact Bayes predictor of the pretraining source) or `neural`.
-    pub predictor: String,
+    /// The predictor prompted.
+    pub predictor: Predictor,
     /// The prompt as `0`/`1` characters, oldest first; the empty string for the empty prompt ε.
     pub prompt: String,
     /// Prompt length in tokens (`prompt.len()`).
@@ -37,22 +30,6 @@ pub struct LandscapeRow {
     pub empirical_loss_bits: f64,
 }
 
-impl LandscapeRow {
-    /// The row as CSV fields in [`LANDSCAPE_HEADER`] order, floats in shortest round-trip form.
-    fn fields(&self) -> [String; 8] {
-        [
-            self.predictor.clone(),
-            self.prompt.clone(),
-            self.length.to_string(),
-            self.ones.to_string(),
-            self.loss_bits.to_string(),
-            self.kl_bits.to_string(),
-            self.rank.to_string(),
-            self.empirical_loss_bits.to_string(),
-        ]
-    }
-}
-
 /// The empirical best prompt among `rows`: argmin of `empirical_loss_bits` (the prompt a search on D_N picks),
 /// the first on ties; rows with a non-finite empirical loss are skipped. `None` when none is left.
 pub(crate) fn empirical_best<'a>(rows: impl IntoIterator<Item = &'a LandscapeRow>) -> Option<&'a LandscapeRow> {
@@ -61,26 +38,15 @@ pub(crate) fn empirical_best<'a>(rows: impl IntoIterator<Item = &'a LandscapeRow
         .min_by(|a, b| a.empirical_loss_bits.total_cmp(&b.empirical_loss_bits))
 }
 
-/// `rows` as the bytes of `landscape.csv`: [`LANDSCAPE_HEADER`], then one record per row, floats in shortest
-/// round-trip form.
-pub fn landscape_csv(rows: &[LandscapeRow]) -> Result<Vec<u8>, ReportError> {
-    write_tidy_csv(&LANDSCAPE_HEADER, rows.iter().map(LandscapeRow::fields))
-}
-
-/// Reads `landscape.csv` at `path`; the header must be [`LANDSCAPE_HEADER`]. Errors name the file, the line and
-/// the column.
-pub fn read_landscape_csv(path: &Path) -> Result<Vec<LandscapeRow>, ReportError> {
-    read_tidy_csv(path, &LANDSCAPE_HEADER)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::landscape_row;
+    use crate::tidy::{csv_bytes, header, read_csv};
 
     #[test]
     fn the_written_header_is_the_schema() {
-        let bytes = landscape_csv(&[]).unwrap();
+        let bytes = csv_bytes::<LandscapeRow>(&[]).unwrap();
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
             "predictor,prompt,length,ones,loss_bits,kl_bits,rank,empirical_loss_bits\n"
@@ -95,8 +61,8 @@ mod tests {
         let rows = vec![landscape_row("bayes", "", 0.5, 1), awkward];
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("landscape.csv");
-        std::fs::write(&path, landscape_csv(&rows).unwrap()).unwrap();
-        let read = read_landscape_csv(&path).unwrap();
+        std::fs::write(&path, csv_bytes(&rows).unwrap()).unwrap();
+        let read = read_csv::<LandscapeRow>(&path).unwrap();
         assert_eq!(read, rows);
         assert_eq!(read[0].prompt, "", "ε stays the empty string");
         assert_eq!(read[1].prompt, "0010", "a prompt is text, not a number");
@@ -121,8 +87,8 @@ mod tests {
     fn a_bad_rank_is_reported_with_its_column() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("landscape.csv");
-        std::fs::write(&path, format!("{}\nbayes,01,2,1,0.5,0.1,first,0.6\n", LANDSCAPE_HEADER.join(","))).unwrap();
-        let message = read_landscape_csv(&path).unwrap_err().to_string();
+        std::fs::write(&path, format!("{}\nbayes,01,2,1,0.5,0.1,first,0.6\n", header::<LandscapeRow>().join(","))).unwrap();
+        let message = read_csv::<LandscapeRow>(&path).unwrap_err().to_string();
         assert!(message.contains("landscape.csv, line 2: column `rank`"), "{message}");
     }
 }

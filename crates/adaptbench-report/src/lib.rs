@@ -1,8 +1,14 @@
 //! Results of an adaptbench run, from tidy rows to a report: no burn dependency, so reports and figures can
 //! be redrawn from the CSV files alone, in seconds.
 //!
-//! - [`MetricRow`] is a row of `metrics.csv` (one per configuration × seed × α × evaluation source), written
-//!   by [`metrics_csv`] and read by [`read_metrics_csv`]; [`PretrainPoint`] is a row of `pretrain.csv`.
+//! - One results schema: [`MetricRow`] is a row of `metrics.csv` (one per configuration × seed × α ×
+//!   evaluation source), [`PretrainRow`] of `pretrain.csv`, and the search and model-update rows below; the
+//!   names they use ([`Method`], [`Role`], [`EvalBase`], [`PromptKind`], [`Predictor`]) are defined once in
+//!   `vocabulary.rs`. Every file is written by [`csv_bytes`] and read by [`read_csv`] (csv's serde support,
+//!   the header taken from the row type, floats round-tripping exactly), and written to disk by
+//!   [`write_atomically`].
+//! - [`statistics`](mean_ci95) holds the intervals every crate uses: the normal 95% CI of a mean over
+//!   sequences, Student-t across seeds, Wilson for proportions.
 //! - [`configurations`] aggregates rows across seeds ([`Aggregate`]: mean ± Student-t 95% CI) into each
 //!   configuration's α sweep, with ID and OOD excess and the best α ([`Configuration::best`]).
 //! - [`report_markdown`] writes `report.md`: the headline table, a per-source table, a recommendation
@@ -30,26 +36,32 @@ mod model_update_figure;
 mod model_update_markdown;
 mod pretrain;
 mod reliability;
+mod search_appendix;
 mod search_figures;
 mod search_markdown;
+mod statistics;
 #[cfg(test)]
 mod testing;
 mod tidy;
 mod transplant;
+mod vocabulary;
 
-pub use aggregate::{configurations, ood_sources, student_t_975, Aggregate, AlphaPoint, Configuration, SourceSummary};
-pub use efficiency::{efficiency_csv, read_efficiency_csv, EfficiencyRow, PromptKind, EFFICIENCY_HEADER};
+pub use aggregate::{configurations, ood_sources, Aggregate, AlphaPoint, Configuration, SourceSummary};
+pub use atomic::{write_atomically, write_atomically_with};
+pub use efficiency::EfficiencyRow;
 pub use error::ReportError;
 pub use figures::{interpolation_svg, pretrain_svg};
-pub use landscape::{landscape_csv, read_landscape_csv, LandscapeRow, LANDSCAPE_HEADER};
+pub use landscape::LandscapeRow;
 pub use markdown::{report_markdown, ReportContext};
-pub use metrics::{metrics_csv, read_metrics_csv, MetricRow, METRICS_HEADER, ROLE_ID, ROLE_OOD};
-pub use model_update::{model_update_csv, read_model_update_csv, EvalBase, ModelUpdateRow, MODEL_UPDATE_HEADER};
+pub use metrics::MetricRow;
+pub use model_update::ModelUpdateRow;
 pub use model_update_figure::model_update_svg;
 pub use model_update_markdown::model_update_markdown;
-pub use pretrain::{read_pretrain_csv, PretrainPoint, PRETRAIN_HEADER};
-pub use reliability::{
-    proportion_ci95, read_reliability_csv, reliability_csv, wilson_interval, ReliabilityRow, RELIABILITY_HEADER,
-};
+pub use pretrain::PretrainRow;
+pub use reliability::ReliabilityRow;
+pub use search_appendix::{search_appendix_markdown, HalvingRow, LocalSearchRow, SearchAppendixSettings};
 pub use search_figures::{efficiency_svg, landscape_svg, reliability_svg, KL_FLOOR_BITS};
 pub use search_markdown::{search_report_markdown, SearchReportContext};
+pub use statistics::{mean, mean_ci95, normal_ci95, proportion_ci95, sample_variance, student_t_975, wilson_interval};
+pub use tidy::{csv_bytes, header, read_csv};
+pub use vocabulary::{EvalBase, Method, Predictor, PromptKind, Role};

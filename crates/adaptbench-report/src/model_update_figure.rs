@@ -13,9 +13,11 @@ use crate::aggregate::Aggregate;
 use crate::atomic::write_atomically;
 use crate::error::ReportError;
 use crate::figures::{panel_chart, render, Drawn, FONT, PALETTE, PANEL, TITLE_HEIGHT};
-use crate::model_update::{EvalBase, ModelUpdateRow};
+use crate::model_update::ModelUpdateRow;
+use crate::vocabulary::EvalBase;
 use crate::search_figures::error_bars;
-use crate::transplant::{transplants, Transplant, NO_ADAPTATION};
+use crate::transplant::{transplants, Transplant};
+use crate::vocabulary::Method;
 
 /// Pixels of panel width per configuration beyond a fixed 120 for the y axis and margins, so that method names
 /// on the x axis do not run into each other; a panel is never narrower than [`PANEL`].
@@ -173,10 +175,10 @@ fn configuration_at(labels: &[String], x: f64) -> String {
 /// appearance when several configurations share it.
 fn configuration_labels(transplants: &[Transplant]) -> Vec<String> {
     let name = |transplant: &Transplant| {
-        if transplant.method == NO_ADAPTATION {
+        if transplant.method == Method::None {
             "base".to_string()
         } else {
-            transplant.method.clone()
+            transplant.method.to_string()
         }
     };
     let names: Vec<String> = transplants.iter().map(name).collect();
@@ -308,7 +310,7 @@ mod tests {
 
     #[test]
     fn id_rows_alone_draw_an_ood_panel_that_says_it_has_no_data() {
-        let rows: Vec<ModelUpdateRow> = rows().into_iter().filter(|row| row.role == crate::ROLE_ID).collect();
+        let rows: Vec<ModelUpdateRow> = rows().into_iter().filter(|row| row.role == crate::Role::Id).collect();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model_update.svg");
         model_update_svg(&rows, 3, 7, &path).unwrap();

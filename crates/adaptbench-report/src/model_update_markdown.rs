@@ -4,8 +4,10 @@
 
 use crate::aggregate::Aggregate;
 use crate::markdown::{alignment, bits, cell, plus_minus, signed, table_row};
-use crate::model_update::{EvalBase, ModelUpdateRow};
-use crate::transplant::{transplants, Transplant, NO_ADAPTATION};
+use crate::model_update::ModelUpdateRow;
+use crate::vocabulary::EvalBase;
+use crate::transplant::{transplants, Transplant};
+use crate::vocabulary::Method;
 
 /// The markdown section on model updates for `rows` (the contents of `model_update.csv`) of adaptations found
 /// on the base pretrained with `found_on_seed` and moved to the one pretrained with `other_seed`; empty when
@@ -70,7 +72,7 @@ fn cost(value: Option<Aggregate>) -> String {
 fn reading(transplants: &[Transplant]) -> String {
     let worst = transplants
         .iter()
-        .filter(|transplant| transplant.label() != NO_ADAPTATION)
+        .filter(|transplant| transplant.method != Method::None)
         .filter_map(|transplant| Some((transplant, transplant.id_cost.filter(|cost| cost.mean.is_finite())?)))
         .max_by(|(_, a), (_, b)| a.mean.total_cmp(&b.mean));
     let Some((transplant, cost)) = worst else {
@@ -85,7 +87,7 @@ fn reading(transplants: &[Transplant]) -> String {
     } else {
         "the 95% CI includes 0: within noise"
     };
-    let adaptations = transplants.iter().filter(|transplant| transplant.label() != NO_ADAPTATION).count();
+    let adaptations = transplants.iter().filter(|transplant| transplant.method != Method::None).count();
     let whom = if adaptations > 1 { "of any adaptation" } else { "the only adaptation" };
     format!(
         "Reading: moving to the other base changes the ID excess of **{}** by {} ± {} bits/token, the most {whom}; \

@@ -1,20 +1,12 @@
-//! `pretrain.csv`: the pretraining curve, one [`PretrainPoint`] per held-out evaluation.
-
-use std::path::Path;
+//! `pretrain.csv`: the pretraining curve, one [`PretrainRow`] per held-out evaluation.
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ReportError;
-use crate::tidy::read_tidy_csv;
-
-/// The header of `pretrain.csv`, in [`PretrainPoint`] field order.
-pub const PRETRAIN_HEADER: [&str; 5] = ["step", "train_loss_bits", "eval_loss_bits", "bayes_loss_bits", "excess_bits"];
-
 /// One held-out evaluation during pretraining; losses in bits per token.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct PretrainPoint {
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct PretrainRow {
     /// Finished optimisation steps.
-    pub step: u64,
+    pub step: usize,
     /// Mean training loss over the steps since the previous point.
     pub train_loss_bits: f64,
     /// Loss on the fixed held-out sequences.
@@ -25,15 +17,10 @@ pub struct PretrainPoint {
     pub excess_bits: f64,
 }
 
-/// Reads `pretrain.csv` at `path`; the header must be [`PRETRAIN_HEADER`]. Errors name the file, the line
-/// and the column.
-pub fn read_pretrain_csv(path: &Path) -> Result<Vec<PretrainPoint>, ReportError> {
-    read_tidy_csv(path, &PRETRAIN_HEADER)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tidy::read_csv;
 
     #[test]
     fn a_pretrain_csv_as_the_binary_writes_it_reads_back() {
@@ -44,8 +31,8 @@ mod tests {
             "step,train_loss_bits,eval_loss_bits,bayes_loss_bits,excess_bits\n250,0.85,0.82,0.8,0.02\n",
         )
         .unwrap();
-        let points = read_pretrain_csv(&path).unwrap();
-        let expected = PretrainPoint {
+        let points = read_csv::<PretrainRow>(&path).unwrap();
+        let expected = PretrainRow {
             step: 250,
             train_loss_bits: 0.85,
             eval_loss_bits: 0.82,

@@ -10,7 +10,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::atomic::write_atomically;
-use crate::efficiency::{EfficiencyRow, PromptKind};
+use crate::efficiency::EfficiencyRow;
+use crate::vocabulary::{Predictor, PromptKind};
 use crate::error::ReportError;
 use crate::figures::{padded, render, Drawn, FONT, PALETTE, TITLE_HEIGHT};
 use crate::landscape::{empirical_best, LandscapeRow};
@@ -36,7 +37,7 @@ const CHART: (u32, u32) = (760, 540);
 /// are left out; errors if none is left.
 pub fn landscape_svg(rows: &[LandscapeRow], path: &Path) -> Result<(), ReportError> {
     let usable = rows.iter().filter(|row| row.kl_bits.is_finite() && row.rank >= 1);
-    let mut curves = group_by_key(usable, |row| row.predictor.clone());
+    let mut curves = group_by_key(usable, |row| row.predictor);
     if curves.is_empty() {
         return Err(ReportError::NoData { what: "no landscape rows with a finite KL and a rank" });
     }
@@ -47,10 +48,10 @@ pub fn landscape_svg(rows: &[LandscapeRow], path: &Path) -> Result<(), ReportErr
     let all = || curves.iter().flat_map(|(_, rows)| rows.iter().copied());
     let max_rank = all().map(|row| row.rank).max().unwrap_or(1) as f64;
     let (low, high) = all().map(kl).fold((f64::INFINITY, 0.0_f64), |(low, high), y| (low.min(y), high.max(y)));
-    let colored: Vec<(&String, &Vec<&LandscapeRow>, RGBColor)> =
+    let colored: Vec<(&Predictor, &Vec<&LandscapeRow>, RGBColor)> =
         curves.iter().zip(PALETTE.iter().cycle()).map(|((predictor, rows), &color)| (predictor, rows, color)).collect();
     let mut entries: Vec<Entry> =
-        colored.iter().map(|&(predictor, _, color)| Entry::new(predictor, color, Some(Stroke::Solid), None)).collect();
+        colored.iter().map(|&(predictor, _, color)| Entry::new(predictor.as_str(), color, Some(Stroke::Solid), None)).collect();
     let marked = colored.iter().any(|(_, rows, _)| empirical_best(rows.iter().copied()).is_some());
     if marked {
         entries.push(Entry::new("empirical best on D_N", BLACK, None, Some(Marker::Triangle)));
@@ -104,7 +105,7 @@ pub fn landscape_svg(rows: &[LandscapeRow], path: &Path) -> Result<(), ReportErr
 /// non-finite proportion are left out; errors if none is left.
 pub fn reliability_svg(rows: &[ReliabilityRow], path: &Path) -> Result<(), ReportError> {
     let usable = rows.iter().filter(|row| row.n > 0 && row.proportion_correct.is_finite());
-    let mut curves = group_by_key(usable, |row| (row.predictor.clone(), row.l_max));
+    let mut curves = group_by_key(usable, |row| (row.predictor, row.l_max));
     if curves.is_empty() {
         return Err(ReportError::NoData { what: "no reliability rows with N > 0 and a finite proportion" });
     }
@@ -165,15 +166,15 @@ pub fn reliability_svg(rows: &[ReliabilityRow], path: &Path) -> Result<(), Repor
 /// their bars do not hide each other. Rows with a non-finite loss are left out; errors if none is left.
 pub fn efficiency_svg(rows: &[EfficiencyRow], path: &Path) -> Result<(), ReportError> {
     let usable = rows.iter().filter(|row| row.loss_bits.is_finite());
-    let mut curves = group_by_key(usable, |row| (row.predictor.clone(), row.kind));
+    let mut curves = group_by_key(usable, |row| (row.predictor, row.kind));
     if curves.is_empty() {
         return Err(ReportError::NoData { what: "no efficiency rows with a finite loss" });
     }
     for (_, rows) in &mut curves {
         rows.sort_by_key(|row| row.length);
     }
-    let predictors: Vec<&str> =
-        group_by_key(curves.iter(), |((predictor, _), _)| predictor.as_str()).into_iter().map(|(p, _)| p).collect();
+    let predictors: Vec<Predictor> =
+        group_by_key(curves.iter(), |((predictor, _), _)| *predictor).into_iter().map(|(p, _)| p).collect();
     let entries: Vec<Entry> = curves
         .iter()
         .map(|((predictor, kind), _)| {

@@ -2,7 +2,8 @@
 //! whether the search on D_N finds them, the reliability and efficiency tables, and the figures (DESIGN.md §6,
 //! after arXiv 2502.10760, "Why is prompting hard?").
 
-use crate::efficiency::{EfficiencyRow, PromptKind};
+use crate::efficiency::EfficiencyRow;
+use crate::vocabulary::PromptKind;
 use crate::landscape::{empirical_best, LandscapeRow};
 use crate::markdown::{alignment, bits, cell, fixed, plus_minus, table_row};
 use crate::reliability::ReliabilityRow;
@@ -221,7 +222,7 @@ fn efficiency_section(rows: &[EfficiencyRow]) -> String {
     ];
     for (predictor, rows) in group_by_key(rows, |row| row.predictor.as_str()) {
         let kinds: Vec<PromptKind> =
-            PromptKind::ALL.into_iter().filter(|kind| rows.iter().any(|row| row.kind == *kind)).collect();
+            PromptKind::ALL.iter().copied().filter(|kind| rows.iter().any(|row| row.kind == *kind)).collect();
         let mut lengths: Vec<usize> = rows.iter().map(|row| row.length).collect();
         lengths.sort_unstable();
         lengths.dedup();
@@ -324,7 +325,7 @@ mod tests {
         assert!(report.contains("Share of R = 10 draws of D_N"), "{report}");
         assert!(report.contains("| N | L_max = 2 | L_max = 4 |"), "{report}");
         // bayes at N = 16, L_max = 2: 8/10 with Wilson [0.490, 0.943]; L_max = 4: 7/10
-        let (low, high) = crate::reliability::wilson_interval(7, 10);
+        let (low, high) = crate::statistics::wilson_interval(7, 10);
         let expected = format!("| 16 | 0.800 [0.490, 0.943] | 0.700 [{low:.3}, {high:.3}] |");
         assert!(report.contains(&expected), "{expected} in {report}");
     }

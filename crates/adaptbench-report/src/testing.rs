@@ -1,11 +1,13 @@
 //! Synthetic rows for tests, with values chosen so that the expected tables, best α, recommendation and
 //! prompt-search summaries can be worked out by hand.
 
-use crate::efficiency::{EfficiencyRow, PromptKind};
+use crate::efficiency::EfficiencyRow;
 use crate::landscape::LandscapeRow;
-use crate::metrics::{MetricRow, ROLE_ID, ROLE_OOD};
-use crate::model_update::{EvalBase, ModelUpdateRow};
-use crate::reliability::{proportion_ci95, ReliabilityRow};
+use crate::metrics::MetricRow;
+use crate::model_update::ModelUpdateRow;
+use crate::reliability::ReliabilityRow;
+use crate::statistics::proportion_ci95;
+use crate::vocabulary::{EvalBase, PromptKind, Role};
 
 /// The text of the SVG figure at `path`, checked to be an SVG document with no NaN or infinite coordinate.
 pub(crate) fn read_svg(path: &std::path::Path) -> String {
@@ -17,14 +19,14 @@ pub(crate) fn read_svg(path: &std::path::Path) -> String {
 
 /// A row with every column set; tests override the keys and numbers they care about.
 pub(crate) fn row(method: &str, seed: u64, alpha: f64, eval_source: &str, excess_bits: f64) -> MetricRow {
-    let role = if eval_source == "task" { ROLE_ID } else { ROLE_OOD };
+    let role = if eval_source == "task" { Role::Id } else { Role::Ood };
     MetricRow {
-        method: method.to_string(),
+        method: method.parse().expect("a method name"),
         params: String::new(),
         seed,
         alpha,
         eval_source: eval_source.to_string(),
-        role: role.to_string(),
+        role,
         loss_bits: 0.5 + excess_bits,
         loss_ci95: 0.01,
         excess_bits,
@@ -75,7 +77,7 @@ pub(crate) fn scenario(lora_id: f64, lora_spread: f64) -> Vec<MetricRow> {
         cell("lora", 1.0, lora_id, 0.1, lora_spread),
     ]
     .concat();
-    rows.iter_mut().filter(|row| row.method == "lora").for_each(|row| row.params = "r=4".to_string());
+    rows.iter_mut().filter(|row| row.method == crate::Method::Lora).for_each(|row| row.params = "r=4".to_string());
     rows
 }
 
@@ -85,7 +87,7 @@ pub(crate) const FLOOR_BITS: f64 = 0.4;
 /// A landscape row: KL = `loss_bits` − [`FLOOR_BITS`], empirical loss 0.01 above the reference loss.
 pub(crate) fn landscape_row(predictor: &str, prompt: &str, loss_bits: f64, rank: usize) -> LandscapeRow {
     LandscapeRow {
-        predictor: predictor.to_string(),
+        predictor: predictor.parse().expect("a predictor name"),
         prompt: prompt.to_string(),
         length: prompt.len(),
         ones: prompt.chars().filter(|&bit| bit == '1').count(),
@@ -123,12 +125,15 @@ pub(crate) fn reliability_row(
 ) -> ReliabilityRow {
     let successes = (proportion_correct * draws as f64).round() as usize;
     ReliabilityRow {
-        predictor: predictor.to_string(),
+        predictor: predictor.parse().expect("a predictor name"),
         n,
         l_max,
         draws,
         proportion_correct,
         ci95: proportion_ci95(successes, draws),
+        halving_proportion_correct: proportion_correct,
+        halving_ci95: proportion_ci95(successes, draws),
+        halving_pair_share: 0.5,
     }
 }
 
@@ -153,7 +158,7 @@ pub(crate) fn efficiency_row(
     loss_bits: f64,
     ci95: f64,
 ) -> EfficiencyRow {
-    EfficiencyRow { predictor: predictor.to_string(), kind, length, loss_bits, ci95 }
+    EfficiencyRow { predictor: predictor.parse().expect("a predictor name"), kind, length, loss_bits, ci95 }
 }
 
 /// Lengths 0..=3 for `bayes` and `neural`: optimal 0.5 − 0.03·length (exact, ci95 0), typical 0.02 above it
@@ -179,13 +184,13 @@ pub(crate) fn model_update_row(
     base: EvalBase,
     excess_bits: f64,
 ) -> ModelUpdateRow {
-    let role = if eval_source == "task" { ROLE_ID } else { ROLE_OOD };
+    let role = if eval_source == "task" { Role::Id } else { Role::Ood };
     ModelUpdateRow {
-        method: method.to_string(),
+        method: method.parse().expect("a method name"),
         params: String::new(),
         seed,
         eval_source: eval_source.to_string(),
-        role: role.to_string(),
+        role,
         base,
         loss_bits: 0.5 + excess_bits,
         excess_bits,

@@ -1,39 +1,49 @@
-//! Tidy rows: writing and reading CSV files (one record per row, a fixed header), with read errors that name
-//! the file, the line and the column, and grouping rows by their keys.
+//! Tidy rows: writing and reading CSV files with csv's serde support (one record per row, the header taken
+//! from the row type), with read errors that name the file, the line and the column; and grouping rows by
+//! their keys.
 
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::error::ReportError;
 
-/// `records` as CSV bytes under `header`. Rows build their records with floats in Rust's `Display` form, the
-/// shortest string that parses back to the same `f64`, so a written file re-reads exactly.
-pub(crate) fn write_tidy_csv<const N: usize>(
-    header: &[&str; N],
-    records: impl IntoIterator<Item = [String; N]>,
-) -> Result<Vec<u8>, ReportError> {
+/// The CSV header of row type `T`: its field names in declaration order, as csv's serde support writes them.
+pub fn header<T: Serialize + Default>() -> Vec<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(header)?;
-    for record in records {
-        writer.write_record(record)?;
+    writer.serialize(T::default()).expect("a default row serialises");
+    let bytes = writer.into_inner().expect("writing to memory cannot fail");
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    reader.headers().expect("the header just written reads back").iter().map(str::to_string).collect()
+}
+
+/// `rows` as CSV bytes: the header of `T` ([`header`]), then one record per row. Floats are written in their
+/// shortest round-trip form (csv uses `ryu`), so a written file re-reads bit for bit.
+pub fn csv_bytes<T: Serialize + Default>(rows: &[T]) -> Result<Vec<u8>, ReportError> {
+    let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    writer.write_record(header::<T>())?;
+    for row in rows {
+        writer.serialize(row)?;
     }
     writer.into_inner().map_err(|error| ReportError::Encode(error.into_error().into()))
 }
 
-/// Reads every record of the CSV file at `path` as a `T`, after checking that its header is exactly `header`
-/// (same names, same order), so that a file from another schema version is rejected rather than misread.
-pub(crate) fn read_tidy_csv<T: DeserializeOwned>(path: &Path, header: &[&str]) -> Result<Vec<T>, ReportError> {
-    let mut reader = csv::Reader::from_path(path).map_err(|error| record_error(path, header, error))?;
-    let found = reader.headers().map_err(|error| record_error(path, header, error))?;
-    if found.iter().ne(header.iter().copied()) {
+/// Reads every record of the CSV file at `path` as a `T`, after checking that its header is exactly the
+/// header of `T` (same names, same order), so that a file of another schema version is rejected rather than
+/// misread.
+pub fn read_csv<T: DeserializeOwned + Serialize + Default>(path: &Path) -> Result<Vec<T>, ReportError> {
+    let header = header::<T>();
+    let mut reader = csv::Reader::from_path(path).map_err(|error| record_error(path, &header, error))?;
+    let found = reader.headers().map_err(|error| record_error(path, &header, error))?;
+    if found.iter().ne(header.iter().map(String::as_str)) {
         return Err(ReportError::Header {
             path: path.to_path_buf(),
             found: found.iter().collect::<Vec<_>>().join(","),
             expected: header.join(","),
         });
     }
-    reader.deserialize().map(|record| record.map_err(|error| record_error(path, header, error))).collect()
+    reader.deserialize().map(|record| record.map_err(|error| record_error(path, &header, error))).collect()
 }
 
 /// Splits `items` into groups of equal `key`, groups and their members in order of first appearance.
@@ -53,7 +63,7 @@ pub(crate) fn group_by_key<T, K: PartialEq>(
 }
 
 /// Turns a CSV error into [`ReportError`], naming the line and, for a field that does not parse, its column.
-fn record_error(path: &Path, header: &[&str], error: csv::Error) -> ReportError {
+fn record_error(path: &Path, header: &[String], error: csv::Error) -> ReportError {
     let line = error.position().map_or(0, csv::Position::line);
     match error.kind() {
         // `io::Error::from` keeps the operating system's message ("No such file or directory").

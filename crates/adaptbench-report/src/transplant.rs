@@ -4,17 +4,14 @@
 //! the other base, and the paired cost of the transplant, each across seeds.
 
 use crate::aggregate::Aggregate;
-use crate::metrics::ROLE_ID;
-use crate::model_update::{EvalBase, ModelUpdateRow};
+use crate::model_update::ModelUpdateRow;
+use crate::vocabulary::{EvalBase, Method, Role};
 use crate::tidy::group_by_key;
-
-/// The method name of the base's own rows: no adaptation to move.
-pub(crate) const NO_ADAPTATION: &str = "none";
 
 /// One configuration's excess on both bases and the transplant cost, each aggregated across seeds
 /// ([`Aggregate::across_seeds`]; with a single seed the within-seed CI).
 pub(crate) struct Transplant {
-    pub(crate) method: String,
+    pub(crate) method: Method,
     /// Hyper-parameters as in `model_update.csv` (empty for none).
     pub(crate) params: String,
     pub(crate) seeds: usize,
@@ -31,7 +28,7 @@ impl Transplant {
     /// `method`, or `method (params)` when it has hyper-parameters.
     pub(crate) fn label(&self) -> String {
         if self.params.is_empty() {
-            self.method.clone()
+            self.method.to_string()
         } else {
             format!("{} ({})", self.method, self.params)
         }
@@ -50,7 +47,7 @@ impl Transplant {
 
 /// One [`Transplant`] per configuration (method + params) of `rows`, in order of first appearance.
 pub(crate) fn transplants(rows: &[ModelUpdateRow]) -> Vec<Transplant> {
-    group_by_key(rows, |row| (row.method.as_str(), row.params.as_str()))
+    group_by_key(rows, |row| (row.method, row.params.as_str()))
         .into_iter()
         .map(|((method, params), rows)| transplant(method, params, &rows))
         .collect()
@@ -72,7 +69,7 @@ struct SeedExcess {
     ood: Option<(f64, f64)>,
 }
 
-fn transplant(method: &str, params: &str, rows: &[&ModelUpdateRow]) -> Transplant {
+fn transplant(method: Method, params: &str, rows: &[&ModelUpdateRow]) -> Transplant {
     let by_seed = group_by_key(rows.iter().copied(), |row| row.seed);
     let per_seed: Vec<[SeedExcess; 2]> =
         by_seed.iter().map(|(_, rows)| BASES.map(|base| seed_excess(rows, base))).collect();
@@ -96,7 +93,7 @@ fn transplant(method: &str, params: &str, rows: &[&ModelUpdateRow]) -> Transplan
         )
     };
     Transplant {
-        method: method.to_string(),
+        method,
         params: params.to_string(),
         seeds: by_seed.len(),
         id: [on(0, |seed| seed.id), on(1, |seed| seed.id)],
@@ -110,7 +107,7 @@ fn transplant(method: &str, params: &str, rows: &[&ModelUpdateRow]) -> Transplan
 /// √(Σ_k ci_k²)/K of its K sources.
 fn seed_excess(rows: &[&ModelUpdateRow], base: EvalBase) -> SeedExcess {
     let (id, ood): (Vec<&ModelUpdateRow>, Vec<&ModelUpdateRow>) =
-        rows.iter().copied().filter(|row| row.base == base).partition(|row| row.role == ROLE_ID);
+        rows.iter().copied().filter(|row| row.base == base).partition(|row| row.role == Role::Id);
     let k = ood.len() as f64;
     SeedExcess {
         id: id.first().map(|row| (row.excess_bits, row.excess_ci95)),

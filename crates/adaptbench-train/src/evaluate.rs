@@ -2,6 +2,7 @@
 //! the Bayes-optimal log-loss on the same sequences, their paired difference (excess loss) with a 95% CI,
 //! next-bit accuracy and calibration.
 
+use adaptbench_report::mean_ci95;
 use adaptbench_model::Transformer;
 use adaptbench_sources::Source;
 use burn::tensor::activation::log_softmax;
@@ -108,14 +109,6 @@ fn score(
 
 fn sequence_len(chunk: &[Vec<u8>]) -> usize {
     chunk.first().map_or(0, Vec::len)
-}
-
-/// Mean and 95% CI half-width `1.96 · s / √n` (sample standard deviation; 0 for a single value).
-fn mean_ci95(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, 1.96 * (variance / n).sqrt())
 }
 
 /// `−(1/n) Σ_t log2 P(x_t)` where `predictions[t] = P(x_t = 1 | x_<t)`.

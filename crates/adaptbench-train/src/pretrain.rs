@@ -9,7 +9,6 @@ use adaptbench_model::{ModelError, Transformer, TransformerConfig};
 use adaptbench_sources::{derive_seed, rng, Source};
 use burn::module::Module;
 use burn::tensor::Device;
-use serde::{Deserialize, Serialize};
 
 use crate::batch::{sample_sequences, Batch};
 use crate::config::PretrainConfig;
@@ -29,16 +28,8 @@ pub struct StepReport {
     pub last_eval: Option<Evaluation>,
 }
 
-/// One row of `pretrain.csv`, written at every evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct PretrainRow {
-    pub step: usize,
-    /// Mean training loss over the steps since the previous row, bits per token.
-    pub train_loss_bits: f64,
-    pub eval_loss_bits: f64,
-    pub bayes_loss_bits: f64,
-    pub excess_bits: f64,
-}
+/// One row of `pretrain.csv`, written at every evaluation (the results schema's row type).
+pub use adaptbench_report::PretrainRow;
 
 /// The trained model and its record.
 pub struct PretrainOutcome {

@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use adaptbench_model::{load_weights, save_weights, write_atomically, ModelError, Transformer};
+use adaptbench_model::{load_weights, save_weights, ModelError, Transformer};
+use adaptbench_report::write_atomically_with;
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 
 use crate::batch::Batch;
@@ -70,7 +71,7 @@ impl Trainer {
     /// Saves the weights and the AdamW state (moments, step counts) to two burnpack files, atomically each.
     pub fn save(&self, weights: &Path, optimizer: &Path) -> Result<(), ModelError> {
         save_weights(self.model(), weights)?;
-        write_atomically(optimizer, |temporary| self.optimizer.save(temporary))
+        Ok(write_atomically_with(optimizer, |temporary| self.optimizer.save(temporary))?)
     }
 
     /// Restores what [`Trainer::save`] wrote. Parameter ids travel with the weights, so the optimizer state

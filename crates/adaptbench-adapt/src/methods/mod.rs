@@ -10,8 +10,10 @@ pub mod head;
 pub mod lora;
 pub mod lp_ft;
 pub mod soft_prompt;
+mod subset;
 
 use adaptbench_model::Transformer;
+use adaptbench_report::Method;
 use burn::module::{Module, ParamGroup};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
@@ -106,22 +108,40 @@ pub struct Adapted {
 }
 
 impl MethodConfig {
+    /// The method, as `metrics.csv` names it.
+    pub fn method(&self) -> Method {
+        match self {
+            Self::Full(_) => Method::Full,
+            Self::Head(_) => Method::Head,
+            Self::Embed(_) => Method::Embed,
+            Self::LpFt(_) => Method::LpFt,
+            Self::Lora(_) => Method::Lora,
+            Self::HardPrompt(_) => Method::HardPrompt,
+            Self::SoftPrompt(_) => Method::SoftPrompt,
+        }
+    }
+
     /// The method's name in configs and in `metrics.csv`.
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::Full(_) => "full",
-            Self::Head(_) => "head",
-            Self::Embed(_) => "embed",
-            Self::LpFt(_) => "lp_ft",
-            Self::Lora(_) => "lora",
-            Self::HardPrompt(_) => "hard_prompt",
-            Self::SoftPrompt(_) => "soft_prompt",
-        }
+        self.method().as_str()
     }
 
     /// Whether it adapts a prompt (the base's weights stay as they are, so there is no interpolation path).
     pub fn is_prompt(&self) -> bool {
-        matches!(self, Self::HardPrompt(_) | Self::SoftPrompt(_))
+        self.method().is_prompt()
+    }
+
+    /// The most prompt positions its adapted model reads before the task (0 for weight methods);
+    /// `max_prompt_len` resolves `hard_prompt`'s default L_max.
+    pub fn max_prompt_tokens(&self, max_prompt_len: usize) -> usize {
+        match self {
+            Self::HardPrompt(config) => {
+                let local = config.local.as_ref().map_or(0, |local| local.max_len);
+                config.l_max.unwrap_or(max_prompt_len).max(local)
+            }
+            Self::SoftPrompt(config) => config.length,
+            _ => 0,
+        }
     }
 
     /// Its hyper-parameters as `key=value;…`, the `params` column of `metrics.csv`; `max_prompt_len` resolves

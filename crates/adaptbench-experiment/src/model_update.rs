@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
-use crate::experiment::ExperimentConfig;
+use crate::config::ExperimentConfig;
 
 /// `[model_update]`: the pretraining seed of the other base.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -24,7 +24,7 @@ impl Default for TaskConfig {
 
 impl TaskConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.source.validate("task.source").map_err(ConfigError::from_message)?;
+        self.source.validate("task.source")?;
         if self.sequences == 0 || self.sequences > 1 << 20 {
             return Err(ConfigError::new("task.sequences", self.sequences, "allowed range 1..=1048576"));
         }

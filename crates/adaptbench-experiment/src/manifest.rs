@@ -3,10 +3,13 @@
 use std::path::Path;
 use std::process::Command;
 
+use adaptbench_report::write_atomically;
 use serde_json::{json, Value};
 
+use crate::error::Result;
+
 /// The manifest's fixed part; commands add their own fields under `details`.
-pub fn manifest(command: &str, config_path: &Path, seed: u64, details: Value) -> Value {
+fn manifest(command: &str, config_path: &Path, seed: u64, details: Value) -> Value {
     json!({
         "adaptbench_version": env!("CARGO_PKG_VERSION"),
         "burn_version": "0.22.1",
@@ -20,6 +23,13 @@ pub fn manifest(command: &str, config_path: &Path, seed: u64, details: Value) ->
             .unwrap_or(0),
         "details": details,
     })
+}
+
+/// Writes the manifest of `command` to `path`, atomically.
+pub fn write_manifest(path: &Path, command: &str, config_path: &Path, seed: u64, details: Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(&manifest(command, config_path, seed, details)).expect("JSON serialises");
+    write_atomically(path, text.as_bytes())?;
+    Ok(())
 }
 
 /// The checkout's `git describe --always --dirty`, or "unknown" outside a git checkout.

@@ -8,9 +8,10 @@
 use std::fs;
 use std::path::PathBuf;
 
-use adaptbench_model::write_bytes_atomically;
-use adaptbench_report::{MetricRow, ModelUpdateRow};
+use adaptbench_report::{write_atomically, MetricRow, ModelUpdateRow};
 use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
 
 /// The `cells/` directory of a run.
 pub struct CellStore {
@@ -47,9 +48,10 @@ impl CellStore {
     }
 
     /// Records cell `name` as finished, atomically.
-    pub fn save(&self, name: &str, fingerprint: &str, cell: &Cell) -> anyhow::Result<()> {
+    pub fn save(&self, name: &str, fingerprint: &str, cell: &Cell) -> Result<()> {
         let file = CellFile { fingerprint: fingerprint.to_string(), cell: cell.clone() };
-        write_bytes_atomically(&self.path(name), serde_json::to_string(&file)?.as_bytes())?;
+        let json = serde_json::to_string(&file).expect("a cell serialises");
+        write_atomically(&self.path(name), json.as_bytes())?;
         Ok(())
     }
 
@@ -67,12 +69,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = CellStore::new(dir.path().join("cells"));
         let row = MetricRow {
-            method: "full".into(),
+            method: adaptbench_report::Method::Full,
             params: "lr=0.001".into(),
             seed: 0,
             alpha: 1.0,
             eval_source: "task".into(),
-            role: "id".into(),
+            role: adaptbench_report::Role::Id,
             loss_bits: 0.5,
             loss_ci95: 0.01,
             excess_bits: 0.02,
