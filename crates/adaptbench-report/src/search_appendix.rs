@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::reliability::ReliabilityRow;
+use crate::search_figures::prompt_label;
 use crate::statistics::wilson_interval;
 use crate::vocabulary::Predictor;
 
@@ -72,10 +73,10 @@ pub fn search_appendix_markdown(
             format!(
                 "| {} | {} | {:.5} | {:.3e} | {} | {:.5} | {:.3e} | {} |",
                 row.predictor,
-                shown(&row.start_prompt),
+                prompt_label(&row.start_prompt),
                 row.start_loss_bits,
                 row.start_kl_bits,
-                shown(&row.prompt),
+                prompt_label(&row.prompt),
                 row.loss_bits,
                 row.kl_bits,
                 row.prompts_scored
@@ -88,12 +89,12 @@ pub fn search_appendix_markdown(
             format!(
                 "| {} | {} (rank {}, KL {:.3e}) | {} | {:.3} | {} (rank {}, KL {:.3e}) | {} | {:.3} |",
                 row.predictor,
-                shown(&row.exhaustive_prompt),
+                prompt_label(&row.exhaustive_prompt),
                 row.exhaustive_rank,
                 row.exhaustive_kl_bits,
                 row.exhaustive_pairs,
                 row.exhaustive_seconds,
-                shown(&row.halving_prompt),
+                prompt_label(&row.halving_prompt),
                 row.halving_rank,
                 row.halving_kl_bits,
                 row.halving_pairs,
@@ -148,15 +149,6 @@ pub fn search_appendix_markdown(
         halving_lines.join("\n"),
         reliability_lines.join("\n"),
     )
-}
-
-/// The empty prompt as ε.
-fn shown(prompt: &str) -> &str {
-    if prompt.is_empty() {
-        "ε"
-    } else {
-        prompt
-    }
 }
 
 #[cfg(test)]
