@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Search(args) => commands::search::run(args),
         Command::Report(args) => commands::report::run(args),
+        Command::Recommend(args) => commands::recommend::run(args),
         Command::Sources => commands::sources::run(),
     };
     match result {

@@ -126,6 +126,9 @@ fn bad_configs_exit_with_code_2_naming_the_key_and_write_nothing() {
         ("length = 2", "length = 2\nspace = \"pixels\"", "unknown variant `pixels`"),
         ("p = 0.9", "p = 1.0", "task.source.p = 1"),
         ("sequences = 16", "sequences = 1", "eval.sequences = 1"),
+        // Every point of a grid is validated before any work, and the error names the point.
+        ("sequences = 8", "sequences = 8\n[sweep]\n\"task.sequences\" = [8, 0]", "grid point 1 (task.sequences=0): task.sequences = 0"),
+        ("[methods.full]", "[methods.full]\nlr = [1e-3, 1e-2]", "finetune.validation_fraction = 0"),
     ];
     for ((from, to, expected), command) in cases.into_iter().flat_map(|case| [(case, "pretrain"), (case, "run")]) {
         let (output, out, dir) = run_bad_config(command, from, to);
@@ -298,7 +301,7 @@ fn run_writes_metrics_report_and_figures_with_the_schema_and_finite_numbers() {
     let column = |name: &str| header.iter().position(|h| h == name).unwrap();
     for row in &rows {
         for (i, field) in row.iter().enumerate().skip(2) {
-            if !matches!(header[i].as_str(), "eval_source" | "role") {
+            if !matches!(header[i].as_str(), "eval_source" | "role" | "selected") {
                 let value: f64 = field.parse().unwrap_or_else(|_| panic!("{}: {field:?}", header[i]));
                 assert!(value.is_finite(), "{} = {value} in {row:?}", header[i]);
             }
@@ -416,7 +419,11 @@ fn a_rerun_skips_finished_cells_and_the_same_seed_gives_the_same_metrics() {
     };
     assert_eq!(strip(metrics(&first.join("metrics.csv"))), strip(metrics(&second.join("metrics.csv"))));
     // A finished cell is read back, not recomputed: a marker planted in it reaches metrics.csv.
-    let cell = second.join("cells/lora-seed1.json");
+    let cell = fs::read_dir(second.join("cells"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.file_name().unwrap().to_string_lossy().starts_with("lora-"))
+        .expect("a lora cell");
     let mut saved: serde_json::Value = serde_json::from_str(&fs::read_to_string(&cell).unwrap()).unwrap();
     saved["rows"][0]["loss_bits"] = 123.0.into();
     fs::write(&cell, saved.to_string()).unwrap();
@@ -428,6 +435,19 @@ fn a_rerun_skips_finished_cells_and_the_same_seed_gives_the_same_metrics() {
     let output = adaptbench(&["report", second.to_str().unwrap()], &cache);
     assert!(output.status.success(), "{}", text(&output));
     assert!(second.join("report.md").is_file());
+    // As committed (no cells, no checkpoint): the report and figures are redrawn from the CSVs, to the byte.
+    fs::remove_dir_all(first.join("cells")).unwrap();
+    fs::remove_dir_all(first.join("checkpoint")).unwrap();
+    let documents = ["report.md", "figures/interpolation.svg", "figures/pretrain.svg"];
+    let before: Vec<Vec<u8>> = documents.iter().map(|name| fs::read(first.join(name)).unwrap()).collect();
+    for name in documents {
+        fs::remove_file(first.join(name)).unwrap();
+    }
+    let output = adaptbench(&["report", first.to_str().unwrap()], &cache);
+    assert!(output.status.success(), "{}", text(&output));
+    for (name, before) in documents.iter().zip(before) {
+        assert_eq!(fs::read(first.join(name)).unwrap(), before, "{name}");
+    }
 }
 
 #[test]

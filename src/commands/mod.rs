@@ -2,6 +2,7 @@
 //! library and prints the outcome.
 
 pub mod pretrain;
+pub mod recommend;
 pub mod report;
 pub mod run;
 pub mod search;
@@ -9,15 +10,16 @@ pub mod sources;
 
 use std::path::PathBuf;
 
-use adaptbench_experiment::{ConfigError, Environment, ExperimentConfig};
+use adaptbench_experiment::{ConfigError, Environment, Grid};
 
 use crate::cli::ExperimentArgs;
 
-/// The validated config, the output directory and the environment of an experiment command: everything that
-/// can be wrong with the input is found here, before anything is written.
-pub fn prepare(args: &ExperimentArgs) -> anyhow::Result<(ExperimentConfig, PathBuf, Environment)> {
-    let config = ExperimentConfig::load(&args.config)?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&config.name));
+/// The validated grid (a plain config is a grid of one point), the output directory and the environment of an
+/// experiment command: everything that can be wrong with the input is found here, before anything is written.
+pub fn prepare(args: &ExperimentArgs) -> anyhow::Result<(Grid, PathBuf, Environment)> {
+    let grid = Grid::load(&args.config)?;
+    let name = &grid.points[0].config.name;
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(name));
     if out.exists() && !out.is_dir() {
         return Err(ConfigError::new("--out", out.display(), "must be a directory (or not exist yet)").into());
     }
@@ -28,5 +30,5 @@ pub fn prepare(args: &ExperimentArgs) -> anyhow::Result<(ExperimentConfig, PathB
             .map_err(|error| anyhow::anyhow!("setting the CPU thread count: {error}"))?;
     }
     let environment = Environment::new(args.compute.backend, args.base.cache_dir.clone(), args.base.no_cache)?;
-    Ok((config, out, environment))
+    Ok((grid, out, environment))
 }

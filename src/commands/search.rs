@@ -9,7 +9,8 @@ use crate::progress::Terminal;
 
 /// Runs the command.
 pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
-    let (config, out, environment) = prepare(&args)?;
+    let (grid, out, environment) = prepare(&args)?;
+    let config = grid.single_point("search")?.config;
     let terminal = Terminal::new(args.compute.quiet, interrupt_flag()?);
     let wall_seconds = run_search(&config, &args.config, &out, &environment, &terminal)?;
     println!("Search: {wall_seconds:.0} s. Results in {} (search.md).", out.display());

@@ -125,8 +125,14 @@ impl Suite {
     /// (name, source, length), each from `derive_seed(seed, "eval/<name>")`.
     pub fn draw(task: &dyn Source, task_len: usize, ood: &[(String, Box<dyn Source>, usize)], sequences: usize, seed: u64) -> Self {
         let mut entries = vec![draw_entry("task", Role::Id, task, task_len, sequences, seed)];
-        entries.extend(ood.iter().map(|(name, source, len)| draw_entry(name, Role::Ood, source.as_ref(), *len, sequences, seed)));
+        entries.extend(Self::draw_ood(ood, sequences, seed).entries);
         Self { entries }
+    }
+
+    /// The OOD entries of [`Suite::draw`] alone (no task entry), each from `derive_seed(seed, "eval/<name>")`.
+    pub fn draw_ood(ood: &[(String, Box<dyn Source>, usize)], sequences: usize, seed: u64) -> Self {
+        let entries = ood.iter().map(|(name, source, len)| draw_entry(name, Role::Ood, source.as_ref(), *len, sequences, seed));
+        Self { entries: entries.collect() }
     }
 
     /// Scores `model` (inference weights) on every entry.

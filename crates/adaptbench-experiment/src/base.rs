@@ -56,6 +56,8 @@ pub fn obtain_base(
 ) -> Result<Base> {
     let cache = &environment.cache;
     let key = BaseCache::key(config, environment.backend);
+    // Held until the entry is complete: another process (a shard) asking for the same base waits here.
+    let _lock = cache.lock(&key)?;
     let cached = if environment.retrain {
         None
     } else {

@@ -75,6 +75,18 @@ impl BaseCache {
         Lookup::Hit(entry)
     }
 
+    /// Waits for, then holds, the exclusive lock of entry `key` (released when the file is dropped): the
+    /// process holding it looks the entry up and trains and stores it if missing, so of several processes
+    /// asking for the same uncached base one trains it and the others, once they get the lock, find it.
+    pub fn lock(&self, key: &str) -> Result<fs::File> {
+        let locks = self.root.join("locks");
+        fs::create_dir_all(&locks).map_err(ExperimentError::io(&locks))?;
+        let path = locks.join(format!("{key}.lock"));
+        let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(ExperimentError::io(&path))?;
+        file.lock().map_err(ExperimentError::io(&path))?;
+        Ok(file)
+    }
+
     /// Removes the entry for `key` (a corrupt one, before it is rebuilt).
     pub fn discard(&self, key: &str) -> Result<()> {
         let entry = self.entry(key);

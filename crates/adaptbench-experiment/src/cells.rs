@@ -1,6 +1,8 @@
 //! Finished cells of a run, one JSON file each under `DIR/cells/`, so that a re-run with the same config
-//! skips them (DESIGN.md §8: resume). A cell's file carries a fingerprint of everything that determines its
-//! numbers; a file whose fingerprint differs (the config changed) is ignored and overwritten.
+//! skips them (DESIGN.md §8: resume). A cell's file is named by its method and a fingerprint of everything
+//! that determines its numbers, so a grid that gains a value reuses every finished cell, two points that need
+//! the same cell share it, and shards writing into one directory never write the same file with other
+//! contents. Files are written atomically: a reader sees a whole cell or none.
 //!
 //! The adapted model itself is not kept: whatever is evaluated from it (the α sweep, and its transplant onto
 //! the `[model_update]` base) is evaluated when the cell is computed and stored here as rows.
@@ -8,7 +10,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use adaptbench_report::{write_atomically, MetricRow, ModelUpdateRow};
+use adaptbench_report::{write_atomically, MetricRow, ModelUpdateRow, SelectionRow};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -26,6 +28,9 @@ pub struct Cell {
     /// Its `model_update.csv` rows; empty without `[model_update]`.
     #[serde(default)]
     pub model_update: Vec<ModelUpdateRow>,
+    /// Its `selection.csv` rows: every α on the held-out data.
+    #[serde(default)]
+    pub selection: Vec<SelectionRow>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -88,13 +93,27 @@ mod tests {
             eval_sequences: 512,
             steps: 200,
             prompt_tokens: 0,
+            point: 0,
+            selected: true,
         };
         let update = ModelUpdateRow::from_metric(&row, adaptbench_report::EvalBase::Other);
-        let cell = Cell { rows: vec![row], model_update: vec![update] };
+        let cell = Cell { rows: vec![row], model_update: vec![update], selection: vec![SelectionRow::default()] };
         store.save("full-seed0", "abc", &cell).unwrap();
         assert_eq!(store.load("full-seed0", "abc"), Some(cell));
         assert_eq!(store.load("full-seed0", "abd"), None);
         assert_eq!(store.load("lora-seed0", "abc"), None);
+    }
+
+    #[test]
+    fn a_selection_row_without_a_validation_split_reads_back_as_nan() {
+        // JSON has no NaN: serde_json writes null, which must read back as NaN, not fail the whole cell.
+        let dir = tempfile::tempdir().unwrap();
+        let store = CellStore::new(dir.path().join("cells"));
+        let row = SelectionRow { id_excess_bits: f64::NAN, ood_excess_bits: 0.25, ..Default::default() };
+        store.save("none-f", "f", &Cell { selection: vec![row], ..Default::default() }).unwrap();
+        let loaded = store.load("none-f", "f").expect("the cell reads back");
+        assert!(loaded.selection[0].id_excess_bits.is_nan());
+        assert_eq!(loaded.selection[0].ood_excess_bits, 0.25);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ConfigError;
 use crate::layout::Layout;
 use crate::model_update::ModelUpdateConfig;
+use crate::selection::SelectionConfig;
 use crate::task::TaskConfig;
 
 /// A whole experiment as written in `configs/*.toml`.
@@ -39,6 +40,9 @@ pub struct ExperimentConfig {
     pub methods: MethodsConfig,
     #[serde(default)]
     pub eval: EvalConfig,
+    /// The `[selection]` table: how hyper-parameters and α are chosen on held-out data.
+    #[serde(default)]
+    pub selection: SelectionConfig,
     /// The `[search]` table of `adaptbench search`.
     #[serde(default)]
     pub search: SearchConfig,
@@ -65,10 +69,21 @@ impl ExperimentConfig {
     /// The error is the parser's message (it names the key and the line).
     pub fn parse(text: &str, default_name: &str) -> Result<Self, String> {
         let mut config: Self = toml::from_str(text).map_err(|error| error.to_string())?;
-        if config.name.is_empty() {
-            config.name = default_name.to_string();
-        }
+        config.default_name(default_name);
         Ok(config)
+    }
+
+    /// As [`ExperimentConfig::parse`], from a parsed TOML table (a grid point, `grid.rs`).
+    pub fn from_table(table: toml::Table, default_name: &str) -> Result<Self, String> {
+        let mut config: Self = table.try_into().map_err(|error: toml::de::Error| error.to_string())?;
+        config.default_name(default_name);
+        Ok(config)
+    }
+
+    fn default_name(&mut self, default_name: &str) {
+        if self.name.is_empty() {
+            self.name = default_name.to_string();
+        }
     }
 
     /// The resolved configuration as TOML, every default written out.

@@ -1,67 +1,88 @@
-//! The documents of a run: `report.md` and the figures, drawn from its rows; `adaptbench report DIR` redraws
-//! them from the files alone (`metrics.csv`, `pretrain.csv`, `pretrain.json`, `config.resolved.toml`, and
-//! `model_update.csv` when the run had a `[model_update]` table).
+//! The documents of a run, a grid and a search: `report.md` (or `search.md`) and the figures, drawn from
+//! their rows; `adaptbench report DIR` redraws them from the files alone.
 
 use std::path::{Path, PathBuf};
 
 use adaptbench_prompt::SearchConfig;
 use adaptbench_report::{
-    efficiency_svg, interpolation_svg, landscape_svg, model_update_markdown, model_update_svg, pretrain_svg, read_csv,
-    reliability_svg, report_markdown, search_appendix_markdown, search_report_markdown, write_atomically,
-    EfficiencyRow, HalvingRow, LandscapeRow, LocalSearchRow, MetricRow, ModelUpdateRow, PretrainRow, ReliabilityRow,
-    ReportContext, SearchAppendixSettings, SearchReportContext,
+    efficiency_svg, grid_report_markdown, interpolation_svg, landscape_svg, learning_curves_svg, method_map_svg,
+    method_summaries, model_update_markdown, model_update_svg, pareto_svg, pretrain_svg, read_csv, recommend,
+    reliability_svg, report_markdown, search_appendix_markdown, search_report_markdown, write_atomically, ChoiceRow,
+    EfficiencyRow, GridReportContext, HalvingRow, LandscapeRow, LocalSearchRow, PointRow,
+    PretrainRow, ReliabilityRow, ReportContext, SearchAppendixSettings, SearchReportContext,
 };
 
+use crate::assemble::{assemble, read_tables, write_documents, PlanFile, Tables, CONFIG_COPY};
 use crate::base::{read_summary, PretrainSummary};
 use crate::config::ExperimentConfig;
 use crate::error::{ConfigError, Result};
+use crate::grid::Grid;
 
 /// Redraws the documents of a finished `run` or `search` directory from its files alone (whichever it is:
-/// a search directory has `landscape.csv`); returns the paths written.
+/// a search directory has `landscape.csv`); returns the paths written. A run directory is assembled anew from
+/// `config.toml`, `plan.json` and `cells/`, so this also merges the shards of a grid.
 pub fn redraw(dir: &Path) -> Result<Vec<PathBuf>> {
-    if dir.join("landscape.csv").is_file() && !dir.join("metrics.csv").is_file() {
+    if dir.join("landscape.csv").is_file() && !dir.join(CONFIG_COPY).is_file() {
         redraw_search(dir)
     } else {
         redraw_run(dir)
     }
 }
 
-/// Redraws `report.md` and the figures of the finished run in `dir` from its files alone; returns the paths
-/// written. A directory without the files of a run is a [`ConfigError`] naming `DIR`.
+/// Redraws the documents of the finished run in `dir`; returns the paths written. With its `cells/` (a
+/// directory just run, or the shards of a grid) the tables are assembled anew from the cells, so this also
+/// merges shards, and a missing cell is named; without them (a committed results directory) the documents
+/// are drawn from the CSVs alone. A directory without the files of a run is a [`ConfigError`] naming `DIR`.
 pub fn redraw_run(dir: &Path) -> Result<Vec<PathBuf>> {
-    for name in ["metrics.csv", "pretrain.csv", "pretrain.json", "config.resolved.toml"] {
+    for name in [CONFIG_COPY, "plan.json"] {
         if !dir.join(name).is_file() {
             let allowed = format!("a directory written by `adaptbench run` (no {name} in it)");
             return Err(ConfigError::new("DIR", dir.display(), allowed).into());
         }
     }
-    let config = ExperimentConfig::load(&dir.join("config.resolved.toml"))?;
-    let summary = read_summary(&dir.join("pretrain.json"))?;
-    let rows: Vec<MetricRow> = read_csv(&dir.join("metrics.csv"))?;
-    let model_update: Vec<ModelUpdateRow> = match config.model_update {
-        Some(_) => read_csv(&dir.join("model_update.csv"))?,
-        None => Vec::new(),
+    let grid = Grid::load(&dir.join(CONFIG_COPY))?;
+    let plan = PlanFile::read(dir)?;
+    // The report quotes the command and wall time of the run, as its manifest records them.
+    let manifest = recorded_manifest(&dir.join("manifest.json"));
+    let config_path = manifest.as_ref().and_then(|m| m["config_file"].as_str().map(PathBuf::from));
+    let config_path = config_path.unwrap_or_else(|| dir.join(CONFIG_COPY));
+    let wall_seconds = manifest.as_ref().and_then(|m| m["details"]["run"]["wall_seconds"].as_f64());
+    let mut written: Vec<PathBuf> = if dir.join("cells").is_dir() {
+        assemble(dir, &grid, &plan, wall_seconds, &config_path)?;
+        ["metrics.csv", "selection.csv", "choices.csv", "points.csv", "report.md"].iter().map(|name| dir.join(name)).collect()
+    } else {
+        let tables = read_tables(dir, &grid)?;
+        write_documents(dir, &grid, &plan, &tables, wall_seconds, &config_path)?;
+        vec![dir.join("report.md")]
     };
-    write_run_documents(dir, &config, &summary, &rows, &model_update, None, &dir.join("config.resolved.toml"))?;
-    let mut written = vec![dir.join("report.md"), dir.join("figures/interpolation.svg"), dir.join("figures/pretrain.svg")];
-    if config.model_update.is_some() {
-        written.push(dir.join("figures/model_update.svg"));
+    let figures = dir.join("figures");
+    if let Ok(entries) = std::fs::read_dir(&figures) {
+        let mut svgs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "svg")).collect();
+        svgs.sort();
+        written.extend(svgs);
     }
     Ok(written)
 }
 
-/// Writes `DIR/report.md`, `DIR/figures/interpolation.svg` and `DIR/figures/pretrain.svg`, and with a
-/// `[model_update]` table the model-update section and `DIR/figures/model_update.svg`; returns the report's
-/// text. `wall_seconds` is the run's wall time when it has just finished (`None` when redrawn).
+/// A manifest's JSON, when it is there and parses (redrawing only quotes from it).
+fn recorded_manifest(path: &Path) -> Option<serde_json::Value> {
+    std::fs::read_to_string(path).ok().and_then(|text| serde_json::from_str(&text).ok())
+}
+
+/// Writes `DIR/report.md`, `DIR/figures/interpolation.svg` and `DIR/figures/pretrain.svg` (from
+/// `base_dir/pretrain.csv`), and with a `[model_update]` table the model-update section and
+/// `DIR/figures/model_update.svg`; returns the report's text. `wall_seconds` is the run's wall time when it
+/// has just finished (`None` when redrawn).
 pub fn write_run_documents(
     dir: &Path,
+    base_dir: &Path,
     config: &ExperimentConfig,
     summary: &PretrainSummary,
-    rows: &[MetricRow],
-    model_update: &[ModelUpdateRow],
+    tables: &Tables,
     wall_seconds: Option<f64>,
     config_path: &Path,
 ) -> Result<String> {
+    let Tables { rows, choices, model_update, .. } = tables;
     let context = ReportContext {
         run_name: config.name.clone(),
         task: config.task.source.to_string(),
@@ -74,7 +95,7 @@ pub fn write_run_documents(
         wall_seconds,
         command: format!("cargo run --release -- run {}", config_path.display()),
     };
-    let mut report = report_markdown(&context, rows);
+    let mut report = report_markdown(&context, rows, choices, config.selection.ood_weight);
     if let Some(update) = &config.model_update {
         model_update_svg(model_update, config.seed, update.seed, &dir.join("figures/model_update.svg"))?;
         report = format!(
@@ -84,8 +105,57 @@ pub fn write_run_documents(
     }
     write_atomically(&dir.join("report.md"), report.as_bytes())?;
     interpolation_svg(rows, &dir.join("figures/interpolation.svg"))?;
-    let points: Vec<PretrainRow> = read_csv(&dir.join("pretrain.csv"))?;
+    let points: Vec<PretrainRow> = read_csv(&base_dir.join("pretrain.csv"))?;
     pretrain_svg(&points, &dir.join("figures/pretrain.svg"))?;
+    Ok(report)
+}
+
+/// Writes `DIR/report.md` of a grid and its figures: the learning curves (against `task.sequences` when
+/// it is swept), the method map (over the first two swept keys) and the Pareto fronts; returns the report.
+pub fn write_grid_documents(
+    dir: &Path,
+    grid: &Grid,
+    plan: &PlanFile,
+    choices: &[ChoiceRow],
+    points: &[PointRow],
+    wall_seconds: Option<f64>,
+    config_path: &Path,
+) -> Result<String> {
+    let summaries = method_summaries(choices);
+    let recommendations = recommend(&summaries);
+    let figures_dir = dir.join("figures");
+    let mut figures = Vec::new();
+    // The data-size axis when it is swept, else the first swept key if it is numeric.
+    let x_key = grid.keys.iter().find(|k| k.as_str() == "task.sequences").or(grid.keys.first());
+    if let Some(x_key) = x_key {
+        if learning_curves_svg(&summaries, points, x_key, &figures_dir.join("learning_curves.svg")).is_ok() {
+            figures.push(("learning_curves.svg".to_string(), format!("ID and OOD excess against {x_key}, each method at its held-out choice")));
+        }
+        if let Some(y_key) = grid.keys.iter().find(|k| *k != x_key) {
+            method_map_svg(&recommendations, points, x_key, y_key, &figures_dir.join("method_map.svg"))?;
+            figures.push(("method_map.svg".to_string(), format!("The method to use over {x_key} × {y_key}")));
+        }
+    }
+    pareto_svg(&summaries, points, &figures_dir.join("pareto.svg"))?;
+    figures.push(("pareto.svg".to_string(), "ID against OOD excess at each point, with cost".to_string()));
+    let first = &grid.points[0].config;
+    let mut bases: Vec<(String, f64, f64)> = Vec::new();
+    for base in &plan.bases {
+        let summary = read_summary(&dir.join(&base.dir).join("pretrain.json"))?;
+        let config = &grid.points[*base.points.first().unwrap_or(&0) as usize].config;
+        bases.push((config.pretrain.source.to_string(), summary.excess_bits, summary.excess_ci95));
+    }
+    let context = GridReportContext {
+        run_name: first.name.clone(),
+        bases,
+        seeds: first.eval.seeds.clone(),
+        wall_seconds,
+        command: format!("cargo run --release -- run {}", config_path.display()),
+        ood_weight: first.selection.ood_weight,
+        figures,
+    };
+    let report = grid_report_markdown(&context, choices, points);
+    write_atomically(&dir.join("report.md"), report.as_bytes())?;
     Ok(report)
 }
 
@@ -150,9 +220,7 @@ pub fn redraw_search(dir: &Path) -> Result<Vec<PathBuf>> {
     };
     // The report quotes the config the search was run with, as its manifest records it.
     let manifest_path = dir.join("search-manifest.json");
-    let config_path = std::fs::read_to_string(&manifest_path)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+    let config_path = recorded_manifest(&manifest_path)
         .and_then(|manifest| manifest["config_file"].as_str().map(PathBuf::from))
         .unwrap_or_else(|| dir.join("config.resolved.toml"));
     write_search_documents(dir, &config, &config_path, &rows)?;

@@ -23,6 +23,9 @@ pub enum ConfigError {
     /// message is the parser's and names the key and the line.
     #[error("{path}: {message}")]
     Unreadable { path: PathBuf, message: String },
+    /// An error of one point of a grid (`[sweep]`), with the point's index and its swept values.
+    #[error("grid point {point} ({label}): {error}")]
+    AtPoint { point: u64, label: String, error: Box<ConfigError> },
 }
 
 impl ConfigError {
@@ -36,7 +39,13 @@ impl ConfigError {
         match self {
             Self::Invalid { key, .. } => key.clone(),
             Self::Unreadable { path, .. } => path.display().to_string(),
+            Self::AtPoint { error, .. } => error.key(),
         }
+    }
+
+    /// This error as one of grid point `point`, whose swept values are `label`.
+    pub fn at_point(self, point: u64, label: &str) -> Self {
+        Self::AtPoint { point, label: label.to_string(), error: Box::new(self) }
     }
 }
 

@@ -3,9 +3,9 @@
 
 use adaptbench_train::StepReport;
 
-/// Receives progress events and says whether to stop. Every method has a default that does nothing, so an
+/// Receives progress events and says whether to stop; shared by the cells that run in parallel (`--jobs`). Every method has a default that does nothing, so an
 /// observer implements only what it shows; [`Silent`] implements none.
-pub trait Observer {
+pub trait Observer: Sync {
     /// Pretraining of a base of `steps` steps starts (or resumes).
     fn pretrain_started(&self, _steps: usize) {}
     /// One optimisation step finished.
@@ -16,7 +16,7 @@ pub trait Observer {
     fn cells_started(&self, _cells: usize) {}
     /// Cell `label` (e.g. `seed 0: lora`) is being computed or read back.
     fn cell_started(&self, _label: &str) {}
-    /// The cell last started is done.
+    /// A cell is done (cells may finish in another order than they started).
     fn cell_finished(&self) {}
     /// Every cell is done.
     fn cells_finished(&self) {}

@@ -26,6 +26,7 @@ impl ExperimentConfig {
         self.eval.validate("eval", self.model.context).map_err(|error| as_config_error("eval", error))?;
         self.validate_prompted_lengths()?;
         self.search.validate("search").map_err(|error| as_config_error("search", error))?;
+        self.selection.validate()?;
         self.model_update.as_ref().map_or(Ok(()), |update| update.validate(self.seed))
     }
 

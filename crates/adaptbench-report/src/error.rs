@@ -41,6 +41,9 @@ pub enum ReportError {
     /// Nothing to draw or summarise; `what` names the missing input.
     #[error("no data: {what}")]
     NoData { what: &'static str },
+    /// A grid figure asked to lay out a key the grid did not sweep, or one whose values cannot be its axis.
+    #[error("swept key `{key}`: {message}")]
+    SweptKey { key: String, message: String },
     /// The plotting library failed while drawing `path`.
     #[error("drawing {path}: {message}")]
     Plot { path: PathBuf, message: String },

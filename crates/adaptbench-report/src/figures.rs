@@ -15,6 +15,7 @@ use crate::atomic::write_atomically;
 use crate::error::ReportError;
 use crate::metrics::MetricRow;
 use crate::pretrain::PretrainRow;
+use crate::vocabulary::Method;
 
 /// Okabe & Ito's colour-blind-safe palette without black (kept for the α markers) and yellow (too pale on
 /// white); configurations beyond six reuse colours in order.
@@ -26,6 +27,19 @@ pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(230, 159, 0),
     RGBColor(86, 180, 233),
 ];
+
+/// The base (`none`) in figures that compare methods: a reference, not a competitor for a colour.
+pub(crate) const BASE_GREY: RGBColor = RGBColor(128, 128, 128);
+
+/// The colour of `method` in every figure that compares methods, so one method looks the same across
+/// figures: the base [`BASE_GREY`], the adapted methods [`PALETTE`] in [`Method::ALL`] order, and the seventh
+/// (`soft_prompt`) black, so that no two methods share a colour.
+pub(crate) fn method_colour(method: Method) -> RGBColor {
+    match Method::ALL.iter().position(|&other| other == method) {
+        Some(0) | None => BASE_GREY,
+        Some(index) => PALETTE.get(index - 1).copied().unwrap_or(BLACK),
+    }
+}
 
 pub(crate) const FONT: &str = "sans-serif";
 
@@ -64,7 +78,7 @@ pub fn interpolation_svg(rows: &[MetricRow], path: &Path) -> Result<(), ReportEr
         for (area, panel) in grid.split_evenly((grid_rows, columns)).iter().zip(&panels) {
             draw_interpolation_panel(area, panel, x_range.clone())?;
         }
-        draw_legend(&legend_area, &legend)
+        draw_legend(&legend_area, &legend, PANEL_LEGEND)
     })?;
     write_atomically(path, svg.as_bytes())
 }
@@ -164,56 +178,197 @@ fn draw_interpolation_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel
     Ok(())
 }
 
-/// How a legend entry is drawn.
-enum Mark {
-    /// A configuration with an α sweep.
-    Line(RGBColor),
-    /// A configuration with a single α.
-    Dot(RGBColor),
-    /// α = 0.
-    Cross,
-    /// α = 1.
-    Triangle,
-}
-
-/// The legend of [`interpolation_svg`]: every configuration drawn in some panel, then the α markers in use.
-fn interpolation_legend(panels: &[Panel]) -> Vec<(String, Mark)> {
-    let mut entries: Vec<(String, Mark)> = Vec::new();
+/// The legend of [`interpolation_svg`]: every configuration drawn in some panel (a line for an α sweep, a
+/// dot for a single α), then the α markers in use.
+fn interpolation_legend(panels: &[Panel]) -> Vec<LegendEntry> {
+    let mut entries: Vec<LegendEntry> = Vec::new();
     for curve in panels.iter().flat_map(|panel| &panel.curves) {
-        if !entries.iter().any(|(label, _)| *label == curve.label) {
-            let mark = if curve.points.len() > 1 { Mark::Line(curve.color) } else { Mark::Dot(curve.color) };
-            entries.push((curve.label.clone(), mark));
+        if !entries.iter().any(|entry| entry.label == curve.label) {
+            let (stroke, marker) =
+                if curve.points.len() > 1 { (Some(Stroke::Solid), None) } else { (None, Some(Marker::Circle)) };
+            entries.push(LegendEntry::series(&curve.label, curve.color, stroke, marker));
         }
     }
     let alphas = || panels.iter().flat_map(|panel| &panel.curves).flat_map(|curve| &curve.points).map(|p| p.alpha);
     if alphas().any(|alpha| alpha == 0.0) {
-        entries.push(("α = 0 (base)".to_string(), Mark::Cross));
+        entries.push(LegendEntry::series("α = 0 (base)", BLACK, None, Some(Marker::Cross)));
     }
     if alphas().any(|alpha| alpha == 1.0) {
-        entries.push(("α = 1 (adapted)".to_string(), Mark::Triangle));
+        entries.push(LegendEntry::series("α = 1 (adapted)", BLACK, None, Some(Marker::Triangle)));
     }
     entries
 }
 
-/// Pixels for the legend strip: the marks, then the longest label at about 8 px a character.
-fn legend_width(entries: &[(String, Mark)]) -> u32 {
-    let longest = entries.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0);
+/// How a series' line is drawn, in its chart and in its legend row.
+#[derive(Clone, Copy)]
+pub(crate) enum Stroke {
+    Solid,
+    /// 8-pixel dashes.
+    Dashed,
+    /// 2-pixel dots.
+    Dotted,
+}
+
+/// A series' marker at each point, and in its legend row.
+#[derive(Clone, Copy)]
+pub(crate) enum Marker {
+    Circle,
+    Triangle,
+    Cross,
+}
+
+/// What a legend row shows left of its label, in the row's colour.
+#[derive(Clone, Copy)]
+pub(crate) enum Swatch {
+    /// A series: its stroke across the swatch column, its marker at the centre (either may be absent).
+    Series { stroke: Option<Stroke>, marker: Option<Marker> },
+    /// A filled square: a bar, a heat-map cell.
+    Square,
+    /// A translucent band behind a line: a mean and its 95% CI.
+    Band,
+    /// A vertical whisker with caps: a 95% CI.
+    Whisker,
+    /// Nothing: the label is a note, flush left, after a blank row.
+    Note,
+}
+
+/// One row of a legend strip; series figures also draw their curves from it ([`draw_series`]), so a curve
+/// and its legend row cannot disagree.
+pub(crate) struct LegendEntry {
+    pub label: String,
+    pub color: RGBColor,
+    pub swatch: Swatch,
+}
+
+impl LegendEntry {
+    pub(crate) fn new(label: &str, color: RGBColor, swatch: Swatch) -> Self {
+        Self { label: label.to_string(), color, swatch }
+    }
+
+    pub(crate) fn series(label: &str, color: RGBColor, stroke: Option<Stroke>, marker: Option<Marker>) -> Self {
+        Self::new(label, color, Swatch::Series { stroke, marker })
+    }
+
+    pub(crate) fn note(label: &str) -> Self {
+        Self::new(label, BLACK, Swatch::Note)
+    }
+}
+
+/// Where a legend strip puts its rows, 24 px apart, 12 px from the strip's left edge. Each figure keeps the
+/// pixel positions it was first drawn with, so redrawn figures compare byte for byte.
+#[derive(Clone, Copy)]
+pub(crate) struct LegendLayout {
+    /// y of the first row, pixels below the top of the strip (about the top of the plotting area).
+    pub top: i32,
+    /// Width of the swatch column: lines span it, markers and squares sit at its centre.
+    pub swatch: i32,
+    /// x of a label, from the swatch column's left edge.
+    pub label: i32,
+    /// Radius of circles and crosses.
+    pub radius: i32,
+}
+
+/// The interpolation figure's legend, level with its captioned panels.
+pub(crate) const PANEL_LEGEND: LegendLayout = LegendLayout { top: 60, swatch: 24, label: 34, radius: 5 };
+/// The single-chart figures (prompt search, grids).
+pub(crate) const CHART_LEGEND: LegendLayout = LegendLayout { top: 40, swatch: 28, label: 38, radius: 4 };
+/// The model-update bars.
+pub(crate) const BAR_LEGEND: LegendLayout = LegendLayout { top: 40, swatch: 28, label: 34, radius: 4 };
+
+/// Pixels for the legend strip: the swatches, then the longest label at about 8 px a character.
+pub(crate) fn legend_width(entries: &[LegendEntry]) -> u32 {
+    let longest = entries.iter().map(|entry| entry.label.chars().count()).max().unwrap_or(0);
     60 + 8 * longest as u32
 }
 
-fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, entries: &[(String, Mark)]) -> Drawn {
+/// The legend in its own strip, so it never hides a curve: one row per entry, its swatch then its label.
+pub(crate) fn draw_legend(
+    area: &DrawingArea<SVGBackend, Shift>,
+    entries: &[LegendEntry],
+    layout: LegendLayout,
+) -> Drawn {
     let text = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-    for (index, (label, mark)) in entries.iter().enumerate() {
-        // Rows 24 px apart from the top of the first panel's plotting area.
-        let (x, y) = (12, 60 + 24 * index as i32);
-        let centre = (x + 12, y);
-        match *mark {
-            Mark::Line(color) => area.draw(&PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2)))?,
-            Mark::Dot(color) => area.draw(&Circle::new(centre, 5, color.filled()))?,
-            Mark::Cross => area.draw(&Cross::new(centre, 5, BLACK.stroke_width(2)))?,
-            Mark::Triangle => area.draw(&TriangleMarker::new(centre, 6, BLACK.filled()))?,
+    let mut y = layout.top;
+    let mut previous: Option<Swatch> = None;
+    for entry in entries {
+        let note = matches!(entry.swatch, Swatch::Note);
+        if note && previous.is_some_and(|swatch| !matches!(swatch, Swatch::Note)) {
+            y += 24;
         }
-        area.draw(&Text::new(label.as_str(), (x + 34, y), text.clone()))?;
+        let x = 12;
+        let (centre, line) = ((x + layout.swatch / 2, y), entry.color.stroke_width(2));
+        let segment = vec![(x, y), (x + layout.swatch, y)];
+        match entry.swatch {
+            Swatch::Series { stroke, marker } => {
+                match stroke {
+                    Some(Stroke::Solid) => area.draw(&PathElement::new(segment, line))?,
+                    Some(Stroke::Dashed) => area.draw(&DashedPathElement::new(segment, 8, 4, line))?,
+                    Some(Stroke::Dotted) => area.draw(&DashedPathElement::new(segment, 2, 4, line))?,
+                    None => {}
+                }
+                match marker {
+                    Some(Marker::Circle) => area.draw(&Circle::new(centre, layout.radius, entry.color.filled()))?,
+                    Some(Marker::Triangle) => area.draw(&TriangleMarker::new(centre, 6, entry.color.filled()))?,
+                    Some(Marker::Cross) => area.draw(&Cross::new(centre, layout.radius, line))?,
+                    None => {}
+                }
+            }
+            Swatch::Square => {
+                let (cx, cy) = centre;
+                area.draw(&Rectangle::new([(cx - 8, cy - 7), (cx + 8, cy + 7)], entry.color.filled()))?;
+            }
+            Swatch::Band => {
+                let (cx, cy) = centre;
+                let half = layout.swatch / 2;
+                area.draw(&Rectangle::new([(cx - half, cy - 7), (cx + half, cy + 7)], entry.color.mix(0.2).filled()))?;
+                area.draw(&PathElement::new(segment, line))?;
+            }
+            Swatch::Whisker => {
+                let ((cx, cy), style) = (centre, entry.color.stroke_width(1));
+                area.draw(&PathElement::new(vec![(cx, cy - 8), (cx, cy + 8)], style))?;
+                for end in [cy - 8, cy + 8] {
+                    area.draw(&PathElement::new(vec![(cx - 4, end), (cx + 4, end)], style))?;
+                }
+            }
+            Swatch::Note => {}
+        }
+        let left = if note { x } else { x + layout.label };
+        area.draw(&Text::new(entry.label.as_str(), (left, y), text.clone()))?;
+        previous = Some(entry.swatch);
+        y += 24;
+    }
+    Ok(())
+}
+
+/// `points` joined by a [`Swatch::Series`] entry's stroke, with its marker of `size` pixels at each; other
+/// swatches draw nothing here (their figures draw bars and bands themselves).
+pub(crate) fn draw_series<'a, 'b: 'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
+    points: &[(f64, f64)],
+    entry: &LegendEntry,
+    size: i32,
+) -> Drawn
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let Swatch::Series { stroke, marker } = entry.swatch else { return Ok(()) };
+    let (color, line) = (entry.color, entry.color.stroke_width(2));
+    let xy = points.iter().copied();
+    match stroke {
+        Some(Stroke::Solid) => chart.draw_series(LineSeries::new(xy, line)).map(drop)?,
+        Some(Stroke::Dashed) => chart.draw_series(DashedLineSeries::new(xy, 8, 4, line)).map(drop)?,
+        Some(Stroke::Dotted) => chart.draw_series(DashedLineSeries::new(xy, 2, 4, line)).map(drop)?,
+        None => {}
+    }
+    let xy = points.iter().copied();
+    match marker {
+        Some(Marker::Circle) => chart.draw_series(xy.map(|p| Circle::new(p, size, color.filled()))).map(drop)?,
+        Some(Marker::Triangle) => {
+            chart.draw_series(xy.map(|p| TriangleMarker::new(p, size + 1, color.filled()))).map(drop)?
+        }
+        Some(Marker::Cross) => chart.draw_series(xy.map(|p| Cross::new(p, size, line))).map(drop)?,
+        None => {}
     }
     Ok(())
 }
@@ -286,6 +441,16 @@ pub(crate) fn panel_chart<'a, 'b>(
         .x_label_area_size(44)
         .y_label_area_size(72)
         .build_cartesian_2d(x_range, y_range)
+}
+
+/// A panel without data: its caption, and in its middle why it is empty, so that a figure's layout does not
+/// depend on which data it has.
+pub(crate) fn message_panel(area: &DrawingArea<SVGBackend, Shift>, caption: &str, message: &str) -> Drawn {
+    // The same 12-pixel margin as a drawn panel, so captions in one row sit at one height.
+    let inner = area.margin(12, 12, 12, 12).titled(caption, (FONT, 19))?;
+    let (width, height) = inner.dim_in_pixel();
+    let text = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Center, VPos::Center));
+    inner.draw(&Text::new(message, (width as i32 / 2, height as i32 / 2), text))
 }
 
 /// A chart with `step` on x and `y_label` on y, its mesh drawn.

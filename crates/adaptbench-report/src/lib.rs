@@ -19,6 +19,12 @@
 //!   [`ReliabilityRow`] (`reliability.csv`, with [`wilson_interval`]) and [`EfficiencyRow`] (`efficiency.csv`);
 //!   [`landscape_svg`], [`reliability_svg`] and [`efficiency_svg`] draw them and [`search_report_markdown`]
 //!   reports them.
+//! - Grids and choices: [`PointRow`] (`points.csv`) names each grid point's swept values; [`SelectionRow`]
+//!   (`selection.csv`) scores every candidate and α on held-out data only; [`choose`] picks on those rows
+//!   (objective `ID + λ·OOD`) and writes [`ChoiceRow`]s (`choices.csv`) with the oracle choice made on the
+//!   evaluation data and the regret between them.
+//! - Grid figures: [`learning_curves_svg`] (excess against one swept key), [`method_map_svg`] (the winning
+//!   method at each grid point, ties marked) and [`pareto_svg`] (ID against OOD excess at each point).
 //! - Model updates: [`ModelUpdateRow`] (`model_update.csv`) compares an adaptation on the base it was found
 //!   on with the base pretrained with another seed; [`model_update_markdown`] is its section of `report.md`
 //!   and [`model_update_svg`] its figure (bars on both bases, ID and OOD), both from one aggregation.
@@ -28,17 +34,23 @@ mod atomic;
 mod efficiency;
 mod error;
 mod figures;
+mod grid_figures;
 mod landscape;
 mod markdown;
 mod metrics;
 mod model_update;
 mod model_update_figure;
 mod model_update_markdown;
+mod point;
 mod pretrain;
+mod recommend;
+mod recommend_markdown;
+mod grid_markdown;
 mod reliability;
 mod search_appendix;
 mod search_figures;
 mod search_markdown;
+mod selection;
 mod statistics;
 #[cfg(test)]
 mod testing;
@@ -51,17 +63,23 @@ pub use atomic::{write_atomically, write_atomically_with};
 pub use efficiency::EfficiencyRow;
 pub use error::ReportError;
 pub use figures::{interpolation_svg, pretrain_svg};
+pub use grid_figures::{learning_curves_svg, method_map_svg, pareto_svg};
 pub use landscape::LandscapeRow;
 pub use markdown::{report_markdown, ReportContext};
 pub use metrics::MetricRow;
 pub use model_update::ModelUpdateRow;
 pub use model_update_figure::model_update_svg;
 pub use model_update_markdown::model_update_markdown;
+pub use point::{point_labels, PointRow};
 pub use pretrain::PretrainRow;
+pub use recommend::{method_summaries, recommend, MethodSummary, Recommendation, Tie};
+pub use recommend_markdown::{choices_markdown, recommend_markdown, replace_recommendation};
+pub use grid_markdown::{grid_report_markdown, GridReportContext};
 pub use reliability::ReliabilityRow;
 pub use search_appendix::{search_appendix_markdown, HalvingRow, LocalSearchRow, SearchAppendixSettings};
 pub use search_figures::{efficiency_svg, landscape_svg, reliability_svg, KL_FLOOR_BITS};
 pub use search_markdown::{search_report_markdown, SearchReportContext};
+pub use selection::{choose, mark_selected, objective, ChoiceRow, Constraints, SelectionRow};
 pub use statistics::{mean, mean_ci95, normal_ci95, proportion_ci95, sample_variance, student_t_975, wilson_interval};
-pub use tidy::{csv_bytes, header, read_csv};
+pub use tidy::{csv_bytes, csv_bytes_with_columns, header, read_csv};
 pub use vocabulary::{EvalBase, Method, Predictor, PromptKind, Role};

@@ -3,6 +3,9 @@
 
 use crate::aggregate::{configurations, ood_sources, Aggregate, AlphaPoint, Configuration};
 use crate::metrics::MetricRow;
+use crate::recommend::{method_summaries, recommend};
+use crate::recommend_markdown::{choices_markdown, recommend_markdown};
+use crate::selection::{ChoiceRow, Constraints};
 
 /// What the report says about the run besides the metrics rows.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,17 +33,23 @@ pub struct ReportContext {
 /// The whole `report.md` for `rows` (the contents of `metrics.csv`). Excess losses are in bits per token
 /// with 4 decimals, as mean ± the half-width of the 95% CI across seeds; a missing or non-finite number
 /// prints as `—`.
-pub fn report_markdown(context: &ReportContext, rows: &[MetricRow]) -> String {
+///
+/// `choices` (`choices.csv`) give the recommendation and the per-method held-out choices, made under
+/// λ = `ood_weight`; the headline and findings after them are on the evaluation data, labelled as such.
+pub fn report_markdown(context: &ReportContext, rows: &[MetricRow], choices: &[ChoiceRow], ood_weight: f64) -> String {
     let configurations = configurations(rows);
+    let summaries = method_summaries(choices);
     let sections = [
         header(context),
+        recommend_markdown(&recommend(&summaries), &[], ood_weight, &Constraints::default()),
+        if summaries.is_empty() { String::new() } else { choices_markdown(&summaries) },
         headline_table(&configurations),
         source_table(&configurations),
         recommendation(&configurations),
         DEFINITIONS.to_string(),
         FIGURES.to_string(),
     ];
-    sections.join("\n\n") + "\n"
+    sections.iter().filter(|section| !section.is_empty()).cloned().collect::<Vec<_>>().join("\n\n") + "\n"
 }
 
 const DEFINITIONS: &str = "\
@@ -50,8 +59,9 @@ Loss: log-loss in bits per task token (prompt tokens excluded). Excess: loss −
 the evaluation source on the same sequences (≥ 0 up to sampling noise). OOD excess: per seed, the mean excess over \
 the OOD sources; then across seeds. ±: half-width of the Student-t 95% CI across seeds, t(0.975, n − 1)·s/√n (with a \
 single seed, that seed's CI over evaluation sequences). α: θ(α) = (1 − α)·θ_base + α·θ_adapted, so α = 0 is the \
-base and α = 1 the adapted model. Best α: the α of the grid minimising ½·(ID excess + OOD excess), both seed means, \
-ties to the larger α. \"Wins\" / \"statistically tied\": whether the two 95% CIs are disjoint or overlap (a \
+base and α = 1 the adapted model. Oracle α: the α of the grid minimising ½·(ID excess + OOD excess), both seed means, \
+ties to the larger α, picked on the evaluation sequences themselves: an optimistic bound that flatters every method, not \
+a fair number (the fair choice, made on held-out data, is in \"Recommendation\"). \"Wins\" / \"statistically tied\": whether the two 95% CIs are disjoint or overlap (a \
 conservative comparison). Forgetting: OOD excess − the base's OOD excess. ECE: over 10 equal-width bins of \
 P(x = 1), Σ_b (n_b/n)·|mean p − mean x|.";
 
@@ -87,16 +97,16 @@ fn header(context: &ReportContext) -> String {
 
 fn headline_table(configurations: &[Configuration]) -> String {
     let mut lines = vec![
-        "## Headline: excess loss in bits/token, α = 1 (adapted) and best α".to_string(),
+        "## Headline: excess loss in bits/token, α = 1 (adapted) and oracle α (picked on evaluation data)".to_string(),
         String::new(),
-        "| configuration | trainable params | steps | adapt s | ID excess, α = 1 | OOD excess, α = 1 | best α \
-         | ID excess, best α | OOD excess, best α |"
+        "| configuration | trainable params | steps | adapt s | ID excess, α = 1 | OOD excess, α = 1 | oracle α \
+         | ID excess, oracle α | OOD excess, oracle α |"
             .to_string(),
         table_row(&alignment(9)),
     ];
     for configuration in configurations {
         let adapted = configuration.adapted();
-        // A configuration without a sweep (the base, a single α) has no best α to report.
+        // A configuration without a sweep (the base, a single α) has no oracle α to report.
         let [best_alpha, best_id, best_ood] = if configuration.points.len() > 1 {
             let best = configuration.best();
             [alpha(best.alpha), aggregate(&best.id.excess), ood(best)]
@@ -164,7 +174,7 @@ fn recommendation(configurations: &[Configuration]) -> String {
     let mut by_id: Vec<&Configuration> = configurations.iter().collect();
     by_id.sort_by(|a, b| rank(a.adapted().id.excess.mean).total_cmp(&rank(b.adapted().id.excess.mean)));
     let Some(winner) = by_id.first().copied() else {
-        return "## Recommendation\n\nmetrics.csv has no rows with an ID evaluation: nothing to compare.".to_string();
+        return "## Findings on the evaluation data\n\nmetrics.csv has no rows with an ID evaluation: nothing to compare.".to_string();
     };
     let base = configurations.iter().find(|c| c.is_base()).and_then(|c| c.adapted().ood_excess);
     let findings = [
@@ -173,7 +183,7 @@ fn recommendation(configurations: &[Configuration]) -> String {
         interpolation_finding(winner, base),
     ];
     let findings: Vec<String> = findings.into_iter().flatten().collect();
-    format!("## Recommendation\n\n{}", findings.join(" "))
+    format!("## Findings on the evaluation data\n\n{}", findings.join(" "))
 }
 
 fn id_finding(winner: &Configuration, runner_up: Option<&Configuration>) -> String {
@@ -222,7 +232,7 @@ fn ood_finding(configurations: &[Configuration], winner: &Configuration, base: O
     text
 }
 
-/// What moving the ID winner from α = 1 to its best α costs in ID excess and recovers in OOD excess.
+/// What moving the ID winner from α = 1 to its oracle α costs in ID excess and recovers in OOD excess.
 fn interpolation_finding(winner: &Configuration, base: Option<Aggregate>) -> Option<String> {
     if winner.points.len() < 2 {
         return None;
@@ -231,7 +241,7 @@ fn interpolation_finding(winner: &Configuration, base: Option<Aggregate>) -> Opt
     let (end_ood, best_ood) = (end.ood_excess?, best.ood_excess?);
     if best.alpha == end.alpha {
         return Some(format!(
-            "Interpolating {} with the base does not pay by the best-α criterion: its best α is {}.",
+            "Interpolating {} with the base does not pay by the oracle-α criterion: its oracle α is {}.",
             cell(&winner.label()),
             alpha(best.alpha)
         ));
@@ -244,7 +254,7 @@ fn interpolation_finding(winner: &Configuration, base: Option<Aggregate>) -> Opt
             format!(", {}% of its forgetting", fixed(100.0 * recovered / forgetting, 0))
         });
     Some(format!(
-        "Interpolating {} to its best α = {} gives up {} bits/token of ID excess (now {}) and recovers {} bits/token \
+        "Interpolating {} to its oracle α = {} gives up {} bits/token of ID excess (now {}) and recovers {} bits/token \
          of OOD excess (now {}{share}) relative to α = {}.",
         cell(&winner.label()),
         alpha(best.alpha),
@@ -350,7 +360,7 @@ mod tests {
 
     #[test]
     fn the_report_has_the_headline_table_with_one_row_per_configuration_and_no_nan() {
-        let report = report_markdown(&context(), &scenario(0.05, 0.001));
+        let report = report_markdown(&context(), &scenario(0.05, 0.001), &[], 1.0);
         assert!(
             report.contains("| configuration | trainable params | steps | adapt s | ID excess, α = 1 |"),
             "{report}"
@@ -373,8 +383,8 @@ mod tests {
     #[test]
     fn the_headline_shows_the_adapted_and_best_alpha_excess_with_intervals() {
         // full over seeds: ID at α = 1 is 0.01 ± 4.303·0.001/√3 = 0.0025; OOD mean 0.2 in every seed: ± 0;
-        // best α 0.5 with ID 0.03 ± 0.0025 and OOD 0.05 ± 0
-        let report = report_markdown(&context(), &scenario(0.05, 0.001));
+        // oracle α 0.5 with ID 0.03 ± 0.0025 and OOD 0.05 ± 0
+        let report = report_markdown(&context(), &scenario(0.05, 0.001), &[], 1.0);
         let full = report.lines().find(|line| line.starts_with("| full |")).unwrap();
         assert_eq!(
             full,
@@ -384,7 +394,7 @@ mod tests {
 
     #[test]
     fn the_recommendation_names_the_clear_id_winner_and_the_least_forgetting() {
-        let report = report_markdown(&context(), &scenario(0.05, 0.001));
+        let report = report_markdown(&context(), &scenario(0.05, 0.001), &[], 1.0);
         // full 0.01 ± 0.0025 against lora 0.05 ± 0.0025: disjoint intervals
         let lead = "Lowest ID excess at α = 1: **full** (0.0100 ± 0.0025 bits/token); it wins over the runner-up lora";
         assert!(report.contains(lead), "{report}");
@@ -393,7 +403,7 @@ mod tests {
         assert!(report.contains("(forgetting -0.0100 bits/token)"), "{report}");
         assert!(report.contains("The ID winner full forgets +0.1700 bits/token."), "{report}");
         // full at α = 0.5: ID 0.03 − 0.01 = +0.02 given up, OOD 0.2 − 0.05 = 0.15 recovered = 0.15/0.17 = 88%
-        assert!(report.contains("to its best α = 0.5 gives up +0.0200 bits/token of ID excess"), "{report}");
+        assert!(report.contains("to its oracle α = 0.5 gives up +0.0200 bits/token of ID excess"), "{report}");
         assert!(
             report.contains("recovers 0.1500 bits/token of OOD excess (now 0.0500 ± 0.0000, 88% of its forgetting)"),
             "{report}"
@@ -403,7 +413,7 @@ mod tests {
     #[test]
     fn overlapping_intervals_are_reported_as_a_statistical_tie() {
         // lora 0.012 ± 4.303·0.002/√3 = 0.0050 against full 0.01 ± 0.0025: |Δ| = 0.002 < 0.0075
-        let report = report_markdown(&context(), &scenario(0.012, 0.002));
+        let report = report_markdown(&context(), &scenario(0.012, 0.002), &[], 1.0);
         let tie = "**full** (0.0100 ± 0.0025 bits/token); it is statistically tied with the runner-up lora (r=4) \
                    (0.0120 ± 0.0050): the 95% CIs overlap.";
         assert!(report.contains(tie), "{report}");
@@ -414,7 +424,7 @@ mod tests {
         let mut broken = row("full", 1, 1.0, "task", 0.01);
         broken.excess_ci95 = f64::NAN; // a single seed with an undefined within-seed interval
         broken.accuracy = f64::NAN;
-        let report = report_markdown(&ReportContext { wall_seconds: None, ..context() }, &[broken]);
+        let report = report_markdown(&ReportContext { wall_seconds: None, ..context() }, &[broken], &[], 1.0);
         assert!(!report.contains("NaN") && !report.contains("inf"), "{report}");
         assert!(report.contains("0.0100 ± —"), "{report}");
         assert!(report.contains("it is the only configuration"), "{report}");
@@ -429,7 +439,7 @@ mod tests {
 
     #[test]
     fn no_rows_give_a_report_that_says_so() {
-        let report = report_markdown(&context(), &[]);
+        let report = report_markdown(&context(), &[], &[], 1.0);
         assert!(report.contains("nothing to compare"), "{report}");
     }
 }

@@ -1,7 +1,9 @@
 //! `metrics.csv`: the tidy result table, one [`MetricRow`] per (configuration, seed, α, evaluation source).
 //! Reports and figures read only these rows, so they can be redrawn without re-running anything. The first 13
-//! columns are the mandated schema; the last 6 add the paired CI of the excess, the Bayes loss and the
-//! evaluation and cost sizes.
+//! columns are the mandated schema; the next 6 add the paired CI of the excess, the Bayes loss and the
+//! evaluation and cost sizes; `point` and `selected` place the row in a grid and mark the configuration
+//! chosen on held-out data. A grid's `metrics.csv` then carries one more column per swept key
+//! ([`csv_bytes_with_columns`](crate::csv_bytes_with_columns)), which readers of the schema ignore.
 
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +46,11 @@ pub struct MetricRow {
     pub steps: u64,
     /// Prompt length in tokens (0 for weight methods).
     pub prompt_tokens: u64,
+    /// The grid point (`points.csv`); 0 for a config without `[sweep]`.
+    pub point: u64,
+    /// Whether this configuration is the one chosen on held-out data for its (point, seed, method)
+    /// (`choices.csv`); always true for the base and for a method with a single candidate.
+    pub selected: bool,
 }
 
 #[cfg(test)]
@@ -53,14 +60,14 @@ mod tests {
     use super::*;
     use crate::error::ReportError;
     use crate::testing::row;
-    use crate::tidy::{csv_bytes, header, read_csv};
+    use crate::tidy::{csv_bytes, csv_bytes_with_columns, header, read_csv};
 
     #[test]
     fn the_first_thirteen_columns_are_the_mandated_schema() {
         let mandated = "method,params,seed,alpha,eval_source,role,loss_bits,loss_ci95,excess_bits,accuracy,ece,\
                         trainable_params,adapt_seconds";
         assert_eq!(header::<MetricRow>()[..13].join(","), mandated);
-        assert_eq!(header::<MetricRow>().len(), 19);
+        assert_eq!(header::<MetricRow>().len(), 21);
     }
 
     #[test]
@@ -103,6 +110,23 @@ mod tests {
     }
 
     #[test]
+    fn swept_columns_are_appended_and_ignored_by_the_schema_reader() {
+        let rows = vec![row("none", 0, 0.0, "task", 0.25), MetricRow { point: 1, ..row("full", 2, 1.0, "task", 0.5) }];
+        let keys = vec!["task.sequences".to_string(), "task.source".to_string()];
+        let bytes = csv_bytes_with_columns(&rows, &keys, |row| {
+            vec![(4 * (row.point + 1)).to_string(), "{ kind = \"bern\", p = 0.7 }".to_string()]
+        })
+        .unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.starts_with(&format!("{},task.sequences,task.source\n", header::<MetricRow>().join(","))));
+        assert!(text.lines().nth(2).unwrap().ends_with(",1,true,8,\"{ kind = \"\"bern\"\", p = 0.7 }\""), "{text}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.csv");
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(read_csv::<MetricRow>(&path).unwrap(), rows);
+    }
+
+    #[test]
     fn the_written_header_is_the_schema() {
         let bytes = csv_bytes::<MetricRow>(&[]).unwrap();
         assert_eq!(String::from_utf8(bytes).unwrap(), format!("{}\n", header::<MetricRow>().join(",")));
@@ -113,7 +137,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("metrics.csv");
         let good = String::from_utf8(csv_bytes(&[row("full", 1, 1.0, "task", 0.1)]).unwrap()).unwrap();
-        std::fs::write(&path, format!("{good}full,,1,one,task,id,0,0,0,0,0,0,0,0,0,0,0,0,0\n")).unwrap();
+        std::fs::write(&path, format!("{good}full,,1,one,task,id,0,0,0,0,0,0,0,0,0,0,0,0,0,0,true\n")).unwrap();
         let message = read_csv::<MetricRow>(&path).unwrap_err().to_string();
         assert!(message.contains("metrics.csv, line 3: column `alpha`"), "{message}");
     }
@@ -123,7 +147,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("metrics.csv");
         let good = String::from_utf8(csv_bytes(&[row("full", 1, 1.0, "task", 0.1)]).unwrap()).unwrap();
-        std::fs::write(&path, format!("{good}lp-ft,,1,1,task,id,0,0,0,0,0,0,0,0,0,0,0,0,0\n")).unwrap();
+        std::fs::write(&path, format!("{good}lp-ft,,1,1,task,id,0,0,0,0,0,0,0,0,0,0,0,0,0,0,true\n")).unwrap();
         let message = read_csv::<MetricRow>(&path).unwrap_err().to_string();
         assert!(message.contains("line 3") && message.contains("lp-ft"), "{message}");
     }

@@ -7,16 +7,18 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::aggregate::Aggregate;
 use crate::atomic::write_atomically;
 use crate::error::ReportError;
-use crate::figures::{panel_chart, render, Drawn, FONT, PALETTE, PANEL, TITLE_HEIGHT};
+use crate::figures::{
+    draw_legend, legend_width, message_panel, panel_chart, render, Drawn, LegendEntry, Swatch, BAR_LEGEND, FONT,
+    PALETTE, PANEL, TITLE_HEIGHT,
+};
 use crate::model_update::ModelUpdateRow;
-use crate::vocabulary::EvalBase;
 use crate::search_figures::error_bars;
 use crate::transplant::{transplants, Transplant};
+use crate::vocabulary::EvalBase;
 use crate::vocabulary::Method;
 
 /// Pixels of panel width per configuration beyond a fixed 120 for the y axis and margins, so that method names
@@ -60,15 +62,14 @@ pub fn model_update_svg(
     let labels = configuration_labels(&transplants);
     let legend = legend(&transplants, &labels, found_on_seed, other_seed);
     let panel_width = PANEL.0.max(120 + SLOT_WIDTH * transplants.len() as u32);
-    let longest = legend.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0);
-    let size = (2 * panel_width + 60 + 8 * longest as u32, PANEL.1 + TITLE_HEIGHT);
+    let size = (2 * panel_width + legend_width(&legend), PANEL.1 + TITLE_HEIGHT);
     let svg = render(path, size, |root| {
         let root = root.titled("Model update: adaptations moved to a base pretrained with another seed", (FONT, 24))?;
         let (grid, legend_area) = root.split_horizontally(2 * panel_width);
         for (area, panel) in grid.split_evenly((1, 2)).iter().zip(&panels) {
             draw_panel(area, panel, &labels)?;
         }
-        draw_legend(&legend_area, &legend)
+        draw_legend(&legend_area, &legend, BAR_LEGEND)
     })?;
     write_atomically(path, svg.as_bytes())
 }
@@ -122,12 +123,7 @@ fn whisker(value: &Aggregate) -> Vec<f64> {
 
 fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel, labels: &[String]) -> Drawn {
     let Some(y_range) = panel.y_range.clone() else {
-        // The same 12-pixel margin as a drawn panel, so both titles sit at one height.
-        let inner = area.margin(12, 12, 12, 12).titled(panel.title, (FONT, 19))?;
-        let (width, height) = inner.dim_in_pixel();
-        let text = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Center, VPos::Center));
-        let message = format!("no {} rows in model_update.csv", panel.role);
-        return inner.draw(&Text::new(message, (width as i32 / 2, height as i32 / 2), text));
+        return message_panel(area, panel.title, &format!("no {} rows in model_update.csv", panel.role));
     };
     let x_range = -0.5..labels.len() as f64 - 0.5;
     let mut chart = panel_chart(area, panel.title, x_range, y_range)?;
@@ -195,51 +191,20 @@ fn configuration_labels(transplants: &[Transplant]) -> Vec<String> {
         .collect()
 }
 
-/// How a legend line is drawn.
-enum Mark {
-    Bar(RGBColor),
-    Whisker,
-    /// Text alone: the params of a numbered configuration.
-    Note,
-}
-
 /// The two bases with their seeds, the whisker, then the params of every numbered configuration.
-fn legend(transplants: &[Transplant], labels: &[String], found_on_seed: u64, other_seed: u64) -> Vec<(String, Mark)> {
+fn legend(transplants: &[Transplant], labels: &[String], found_on_seed: u64, other_seed: u64) -> Vec<LegendEntry> {
     let mut entries = vec![
-        (format!("found on (seed {found_on_seed})"), Mark::Bar(PALETTE[0])),
-        (format!("other base (seed {other_seed})"), Mark::Bar(PALETTE[1])),
-        ("95% CI across seeds".to_string(), Mark::Whisker),
+        LegendEntry::new(&format!("found on (seed {found_on_seed})"), PALETTE[0], Swatch::Square),
+        LegendEntry::new(&format!("other base (seed {other_seed})"), PALETTE[1], Swatch::Square),
+        LegendEntry::new("95% CI across seeds", BLACK, Swatch::Whisker),
     ];
     for (transplant, label) in transplants.iter().zip(labels) {
         if label.contains(" #") {
             let params = if transplant.params.is_empty() { "no params" } else { transplant.params.as_str() };
-            entries.push((format!("{label}: {params}"), Mark::Note));
+            entries.push(LegendEntry::note(&format!("{label}: {params}")));
         }
     }
     entries
-}
-
-fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, entries: &[(String, Mark)]) -> Drawn {
-    let text = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-    for (index, (label, mark)) in entries.iter().enumerate() {
-        // Rows 24 px apart from about the top of the plotting area; the notes after a blank row.
-        let gap = if matches!(mark, Mark::Note) { 24 } else { 0 };
-        let (x, y) = (12, 40 + 24 * index as i32 + gap);
-        match *mark {
-            Mark::Bar(color) => area.draw(&Rectangle::new([(x + 6, y - 7), (x + 22, y + 7)], color.filled()))?,
-            Mark::Whisker => {
-                let style = BLACK.stroke_width(1);
-                area.draw(&PathElement::new(vec![(x + 14, y - 8), (x + 14, y + 8)], style))?;
-                for end in [y - 8, y + 8] {
-                    area.draw(&PathElement::new(vec![(x + 10, end), (x + 18, end)], style))?;
-                }
-            }
-            Mark::Note => {}
-        }
-        let left = if matches!(mark, Mark::Note) { x } else { x + 34 };
-        area.draw(&Text::new(label.as_str(), (left, y), text.clone()))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -4,19 +4,20 @@
 
 use std::path::Path;
 
-use plotters::coord::Shift;
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::atomic::write_atomically;
 use crate::efficiency::EfficiencyRow;
-use crate::vocabulary::{Predictor, PromptKind};
 use crate::error::ReportError;
-use crate::figures::{padded, render, Drawn, FONT, PALETTE, TITLE_HEIGHT};
+use crate::figures::{
+    draw_legend, draw_series, legend_width, padded, render, Drawn, LegendEntry, Marker, Stroke, CHART_LEGEND, FONT,
+    PALETTE, TITLE_HEIGHT,
+};
 use crate::landscape::{empirical_best, LandscapeRow};
 use crate::reliability::ReliabilityRow;
 use crate::tidy::group_by_key;
+use crate::vocabulary::{Predictor, PromptKind};
 
 /// KL values below this (exact zeros at the optimum, reference-sample noise below the floor) are drawn at it,
 /// so the log axis can show them; the axis label says so.
@@ -50,11 +51,13 @@ pub fn landscape_svg(rows: &[LandscapeRow], path: &Path) -> Result<(), ReportErr
     let (low, high) = all().map(kl).fold((f64::INFINITY, 0.0_f64), |(low, high), y| (low.min(y), high.max(y)));
     let colored: Vec<(&Predictor, &Vec<&LandscapeRow>, RGBColor)> =
         curves.iter().zip(PALETTE.iter().cycle()).map(|((predictor, rows), &color)| (predictor, rows, color)).collect();
-    let mut entries: Vec<Entry> =
-        colored.iter().map(|&(predictor, _, color)| Entry::new(predictor.as_str(), color, Some(Stroke::Solid), None)).collect();
+    let mut entries: Vec<LegendEntry> = colored
+        .iter()
+        .map(|&(predictor, _, color)| LegendEntry::series(predictor.as_str(), color, Some(Stroke::Solid), None))
+        .collect();
     let marked = colored.iter().any(|(_, rows, _)| empirical_best(rows.iter().copied()).is_some());
     if marked {
-        entries.push(Entry::new("empirical best on D_N", BLACK, None, Some(Marker::Triangle)));
+        entries.push(LegendEntry::series("empirical best on D_N", BLACK, None, Some(Marker::Triangle)));
     }
     let svg = render(path, figure_size(&entries), |root| {
         let root =
@@ -76,7 +79,7 @@ pub fn landscape_svg(rows: &[LandscapeRow], path: &Path) -> Result<(), ReportErr
         for &(_, rows, color) in &colored {
             let points: Vec<(f64, f64)> = rows.iter().map(|row| (row.rank as f64, kl(row))).collect();
             let marker = (rows.len() <= MAX_LANDSCAPE_DOTS).then_some(Marker::Circle);
-            draw_series(&mut chart, &points, &Entry::new("", color, Some(Stroke::Solid), marker), 2)?;
+            draw_series(&mut chart, &points, &LegendEntry::series("", color, Some(Stroke::Solid), marker), 2)?;
         }
         for &(_, rows, color) in &colored {
             if let Some(row) = empirical_best(rows.iter().copied()) {
@@ -93,7 +96,7 @@ pub fn landscape_svg(rows: &[LandscapeRow], path: &Path) -> Result<(), ReportErr
             let offset = (8, -6 - 18 * index as i32);
             chart.plotting_area().draw(&(anchor + Text::new(label, offset, text.clone().color(&color))))?;
         }
-        draw_legend(&legend_area, &entries)
+        draw_legend(&legend_area, &entries, CHART_LEGEND)
     })?;
     write_atomically(path, svg.as_bytes())
 }
@@ -117,11 +120,16 @@ pub fn reliability_svg(rows: &[ReliabilityRow], path: &Path) -> Result<(), Repor
     ns.dedup();
     let (first, last) = (ns[0] as f64, ns[ns.len() - 1] as f64);
     let ticks: Vec<f64> = ns.iter().map(|&n| n as f64).collect();
-    let entries: Vec<Entry> = curves
+    let entries: Vec<LegendEntry> = curves
         .iter()
         .zip(PALETTE.iter().cycle())
         .map(|(((predictor, l_max), _), &color)| {
-            Entry::new(&format!("{predictor}, L_max = {l_max}"), color, Some(Stroke::Solid), Some(Marker::Circle))
+            LegendEntry::series(
+                &format!("{predictor}, L_max = {l_max}"),
+                color,
+                Some(Stroke::Solid),
+                Some(Marker::Circle),
+            )
         })
         .collect();
     let svg = render(path, figure_size(&entries), |root| {
@@ -154,7 +162,7 @@ pub fn reliability_svg(rows: &[ReliabilityRow], path: &Path) -> Result<(), Repor
                 .collect();
             error_bars(&mut chart, &bars, entry.color)?;
         }
-        draw_legend(&legend_area, &entries)
+        draw_legend(&legend_area, &entries, CHART_LEGEND)
     })?;
     write_atomically(path, svg.as_bytes())
 }
@@ -175,7 +183,7 @@ pub fn efficiency_svg(rows: &[EfficiencyRow], path: &Path) -> Result<(), ReportE
     }
     let predictors: Vec<Predictor> =
         group_by_key(curves.iter(), |((predictor, _), _)| *predictor).into_iter().map(|(p, _)| p).collect();
-    let entries: Vec<Entry> = curves
+    let entries: Vec<LegendEntry> = curves
         .iter()
         .map(|((predictor, kind), _)| {
             let which = predictors.iter().position(|p| p == predictor).unwrap_or(0);
@@ -184,7 +192,12 @@ pub fn efficiency_svg(rows: &[EfficiencyRow], path: &Path) -> Result<(), ReportE
                 PromptKind::Typical => (Stroke::Dashed, Marker::Triangle),
                 PromptKind::Random => (Stroke::Dotted, Marker::Cross),
             };
-            Entry::new(&format!("{predictor}, {kind}"), PALETTE[which % PALETTE.len()], Some(stroke), Some(marker))
+            LegendEntry::series(
+                &format!("{predictor}, {kind}"),
+                PALETTE[which % PALETTE.len()],
+                Some(stroke),
+                Some(marker),
+            )
         })
         .collect();
     let bar = |row: &EfficiencyRow| (row.ci95.is_finite() && row.ci95 > 0.0).then_some(row.ci95);
@@ -223,80 +236,15 @@ pub fn efficiency_svg(rows: &[EfficiencyRow], path: &Path) -> Result<(), ReportE
                 rows.iter().zip(&points).filter_map(|(row, &(x, y))| bar(row).map(|ci| (x, y - ci, y + ci))).collect();
             error_bars(&mut chart, &bars, entry.color)?;
         }
-        draw_legend(&legend_area, &entries)
+        draw_legend(&legend_area, &entries, CHART_LEGEND)
     })?;
     write_atomically(path, svg.as_bytes())
 }
 
-/// How a series' line is drawn.
-#[derive(Clone, Copy)]
-enum Stroke {
-    Solid,
-    /// 8-pixel dashes.
-    Dashed,
-    /// 2-pixel dots.
-    Dotted,
-}
-
-#[derive(Clone, Copy)]
-enum Marker {
-    Circle,
-    Triangle,
-    Cross,
-}
-
-/// A series' look, shared by the chart and its legend entry.
-struct Entry {
-    label: String,
-    color: RGBColor,
-    /// `None`: markers only.
-    stroke: Option<Stroke>,
-    /// `None`: the line only.
-    marker: Option<Marker>,
-}
-
-impl Entry {
-    fn new(label: &str, color: RGBColor, stroke: Option<Stroke>, marker: Option<Marker>) -> Self {
-        Self { label: label.to_string(), color, stroke, marker }
-    }
-}
-
-/// The chart plus a legend strip on its right wide enough for the longest label (about 8 px a character),
-/// under the title strip, so that the legend never hides a curve.
-fn figure_size(entries: &[Entry]) -> (u32, u32) {
-    let longest = entries.iter().map(|entry| entry.label.chars().count()).max().unwrap_or(0);
-    (CHART.0 + 60 + 8 * longest as u32, CHART.1 + TITLE_HEIGHT)
-}
-
-/// `points` joined by `entry`'s stroke, with its marker of `size` pixels at each.
-fn draw_series<'a, 'b: 'a, X, Y>(
-    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
-    points: &[(f64, f64)],
-    entry: &Entry,
-    size: i32,
-) -> Drawn
-where
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
-{
-    let (color, line) = (entry.color, entry.color.stroke_width(2));
-    let xy = points.iter().copied();
-    match entry.stroke {
-        Some(Stroke::Solid) => chart.draw_series(LineSeries::new(xy, line)).map(drop)?,
-        Some(Stroke::Dashed) => chart.draw_series(DashedLineSeries::new(xy, 8, 4, line)).map(drop)?,
-        Some(Stroke::Dotted) => chart.draw_series(DashedLineSeries::new(xy, 2, 4, line)).map(drop)?,
-        None => {}
-    }
-    let xy = points.iter().copied();
-    match entry.marker {
-        Some(Marker::Circle) => chart.draw_series(xy.map(|p| Circle::new(p, size, color.filled()))).map(drop)?,
-        Some(Marker::Triangle) => {
-            chart.draw_series(xy.map(|p| TriangleMarker::new(p, size + 1, color.filled()))).map(drop)?
-        }
-        Some(Marker::Cross) => chart.draw_series(xy.map(|p| Cross::new(p, size, line))).map(drop)?,
-        None => {}
-    }
-    Ok(())
+/// The chart plus a legend strip on its right ([`legend_width`]), under the title strip, so that the legend
+/// never hides a curve.
+fn figure_size(entries: &[LegendEntry]) -> (u32, u32) {
+    (CHART.0 + legend_width(entries), CHART.1 + TITLE_HEIGHT)
 }
 
 /// Vertical error bars from `low` to `high` at each `x` of `bars` = [(x, low, high)], with 8-pixel caps.
@@ -313,31 +261,6 @@ where
     chart.draw_series(bars.iter().map(|&(x, low, high)| PathElement::new(vec![(x, low), (x, high)], style)))?;
     let caps = bars.iter().flat_map(|&(x, low, high)| [(x, low), (x, high)]);
     chart.draw_series(caps.map(|end| EmptyElement::at(end) + PathElement::new(vec![(-4, 0), (4, 0)], style)))?;
-    Ok(())
-}
-
-/// The legend in its own strip: one row per entry, its stroke and marker then its label.
-fn draw_legend(area: &DrawingArea<SVGBackend, Shift>, entries: &[Entry]) -> Drawn {
-    let text = TextStyle::from((FONT, 15).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
-    for (index, entry) in entries.iter().enumerate() {
-        // Rows 24 px apart from about the top of the plotting area.
-        let (x, y) = (12, 40 + 24 * index as i32);
-        let (line, segment) = (entry.color.stroke_width(2), vec![(x, y), (x + 28, y)]);
-        match entry.stroke {
-            Some(Stroke::Solid) => area.draw(&PathElement::new(segment, line))?,
-            Some(Stroke::Dashed) => area.draw(&DashedPathElement::new(segment, 8, 4, line))?,
-            Some(Stroke::Dotted) => area.draw(&DashedPathElement::new(segment, 2, 4, line))?,
-            None => {}
-        }
-        let centre = (x + 14, y);
-        match entry.marker {
-            Some(Marker::Circle) => area.draw(&Circle::new(centre, 4, entry.color.filled()))?,
-            Some(Marker::Triangle) => area.draw(&TriangleMarker::new(centre, 6, entry.color.filled()))?,
-            Some(Marker::Cross) => area.draw(&Cross::new(centre, 4, line))?,
-            None => {}
-        }
-        area.draw(&Text::new(entry.label.as_str(), (x + 38, y), text.clone()))?;
-    }
     Ok(())
 }
 

@@ -40,6 +40,8 @@ pub(crate) fn row(method: &str, seed: u64, alpha: f64, eval_source: &str, excess
         eval_sequences: 256,
         steps: 200,
         prompt_tokens: 0,
+        point: 0,
+        selected: true,
     }
 }
 

@@ -29,14 +29,35 @@ pub fn csv_bytes<T: Serialize + Default>(rows: &[T]) -> Result<Vec<u8>, ReportEr
     writer.into_inner().map_err(|error| ReportError::Encode(error.into_error().into()))
 }
 
-/// Reads every record of the CSV file at `path` as a `T`, after checking that its header is exactly the
+/// `rows` as CSV bytes like [`csv_bytes`], with the columns `extra_header` appended to every record, their
+/// values given by `extra` (as many as `extra_header` names): a grid's swept keys in `metrics.csv`.
+pub fn csv_bytes_with_columns<T: Serialize + Default>(
+    rows: &[T],
+    extra_header: &[String],
+    extra: impl Fn(&T) -> Vec<String>,
+) -> Result<Vec<u8>, ReportError> {
+    let mut writer = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    writer.write_record(header::<T>().iter().chain(extra_header))?;
+    for row in rows {
+        // Serialise the row alone to get its fields as csv writes them, then append the extra ones.
+        let mut fields = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+        fields.serialize(row)?;
+        let bytes = fields.into_inner().map_err(|error| ReportError::Encode(error.into_error().into()))?;
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(bytes.as_slice());
+        let record = reader.records().next().expect("one record was written")?;
+        writer.write_record(record.iter().map(str::to_string).chain(extra(row)))?;
+    }
+    writer.into_inner().map_err(|error| ReportError::Encode(error.into_error().into()))
+}
+
+/// Reads every record of the CSV file at `path` as a `T`, after checking that its header starts with the
 /// header of `T` (same names, same order), so that a file of another schema version is rejected rather than
-/// misread.
+/// misread. Columns after those of `T` (a grid's swept keys) are allowed and ignored.
 pub fn read_csv<T: DeserializeOwned + Serialize + Default>(path: &Path) -> Result<Vec<T>, ReportError> {
     let header = header::<T>();
     let mut reader = csv::Reader::from_path(path).map_err(|error| record_error(path, &header, error))?;
     let found = reader.headers().map_err(|error| record_error(path, &header, error))?;
-    if found.iter().ne(header.iter().map(String::as_str)) {
+    if found.len() < header.len() || found.iter().zip(&header).any(|(found, expected)| found != expected) {
         return Err(ReportError::Header {
             path: path.to_path_buf(),
             found: found.iter().collect::<Vec<_>>().join(","),
@@ -79,4 +100,10 @@ fn record_error(path: &Path, header: &[String], error: csv::Error) -> ReportErro
         }
         _ => ReportError::Record { path: path.to_path_buf(), line, message: error.to_string() },
     }
+}
+
+/// Deserialises an `f64` that may be missing: JSON writes NaN as `null` (the cell files), CSV as `NaN`; both
+/// read back as NaN. For the fields that are NaN by design (no validation split, no OOD source).
+pub fn nan_when_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(<Option<f64> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or(f64::NAN))
 }

@@ -40,7 +40,11 @@ pub struct Evaluation {
 impl HeldOut {
     /// Draws `count` sequences of `len` tokens from `source` and computes their Bayes losses exactly.
     pub fn draw(source: &dyn Source, rng: &mut dyn RngCore, count: usize, len: usize) -> Self {
-        let sequences = sample_sequences(source, rng, count, len);
+        Self::of(source, sample_sequences(source, rng, count, len))
+    }
+
+    /// `sequences` (drawn from `source`, e.g. the validation split of D_N) with their exact Bayes losses.
+    pub fn of(source: &dyn Source, sequences: Vec<Vec<u8>>) -> Self {
         let bayes_bits = sequences
             .iter()
             .map(|sequence| {
