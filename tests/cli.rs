@@ -127,7 +127,8 @@ fn bad_configs_exit_with_code_2_naming_the_key_and_write_nothing() {
         ("p = 0.9", "p = 1.0", "task.source.p = 1"),
         ("sequences = 16", "sequences = 1", "eval.sequences = 1"),
         // Every point of a grid is validated before any work, and the error names the point.
-        ("sequences = 8", "sequences = 8\n[sweep]\n\"task.sequences\" = [8, 0]", "grid point 1 (task.sequences=0): task.sequences = 0"),
+        ("sequences = 8", "sequences = 8\n[sweep]\n\"task.sequences\" = [8, 0]", "grid point 0 (task.sequences=8): finetune.validation_fraction = 0"),
+        ("[finetune]\n", "[sweep]\n\"task.sequences\" = [8, 0]\n[finetune]\nvalidation_fraction = 0.25\n", "grid point 1 (task.sequences=0): task.sequences = 0"),
         ("[methods.full]", "[methods.full]\nlr = [1e-3, 1e-2]", "finetune.validation_fraction = 0"),
     ];
     for ((from, to, expected), command) in cases.into_iter().flat_map(|case| [(case, "pretrain"), (case, "run")]) {

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use adaptbench_model::Transformer;
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{Tensor, TensorData};
 
-use crate::trainable::parameter_paths;
+use crate::trainable::{parameter_paths, parameter_values};
 
 /// Why two models cannot be interpolated.
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +31,7 @@ pub fn interpolate(base: &Transformer, adapted: &Transformer, alpha: f64) -> Res
         return Err(InterpolationError::Alpha(alpha));
     }
     check_same_structure(base, adapted)?;
-    let mut adapted = TensorCollector::of(adapted);
+    let mut adapted: HashMap<String, Vec<f32>> = parameter_values(adapted).into_iter().collect();
     Ok(ByPath::apply(base.clone(), |path, base| {
         let adapted = adapted.remove(path).expect("structures were checked to match");
         if alpha == 0.0 || base == adapted.as_slice() {
@@ -69,37 +69,6 @@ pub(crate) fn check_same_structure(base: &Transformer, adapted: &Transformer) ->
         return Err(InterpolationError::MissingParameter { path: path.clone(), present: "adapted" });
     }
     Ok(())
-}
-
-/// Every parameter's values by path, flattened (host copies: the models are small, and this keeps the
-/// mappers simple).
-pub(crate) struct TensorCollector {
-    stack: Vec<String>,
-    pub(crate) tensors: HashMap<String, Vec<f32>>,
-}
-
-impl TensorCollector {
-    /// The values of every parameter of `model`.
-    pub(crate) fn of(model: &Transformer) -> HashMap<String, Vec<f32>> {
-        let mut collector = Self { stack: Vec::new(), tensors: HashMap::new() };
-        model.visit(&mut collector);
-        collector.tensors
-    }
-}
-
-impl ModuleVisitor for TensorCollector {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.stack.push(name.to_string());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.stack.pop();
-    }
-
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let values = param.val().into_data().convert::<f32>().try_to_vec::<f32>().expect("f32 parameters");
-        self.tensors.insert(self.stack.join("."), values);
-    }
 }
 
 /// Rewrites every parameter as `update(path, its flattened values)`; `None` keeps the tensor untouched (and so

@@ -24,5 +24,5 @@ pub use methods::{
 };
 pub use suite::{EvalConfig, OodSource, Role, Suite, SuiteEntry, SuiteResult};
 pub use task_data::TaskData;
-pub use trainable::{parameter_paths, trainable_params};
+pub use trainable::{parameter_paths, parameter_values, trainable_params};
 pub use transplant::transplant;

@@ -2,10 +2,13 @@
 //! the same config pretrained with another seed. The prompt moves as it is, and a weight adaptation moves as
 //! its task vector (Ilharco et al. 2023): θ = θ_other + (θ_adapted − θ_found_on).
 
+use std::collections::HashMap;
+
 use adaptbench_model::Transformer;
 
 use crate::error::AdaptError;
-use crate::interpolate::{check_same_structure, ByPath, TensorCollector};
+use crate::interpolate::{check_same_structure, ByPath};
+use crate::trainable::parameter_values;
 
 /// `adapted` (found on `found_on`) moved to `other`: every weight becomes
 /// `other + (adapted − found_on)` — exactly `other` where the adaptation left it unchanged (frozen weights, so
@@ -23,7 +26,8 @@ pub fn transplant(
     let mut weights_only = adapted.clone();
     weights_only.prompt = None;
     check_same_structure(found_on, &weights_only)?;
-    let (before, mut after) = (TensorCollector::of(found_on), TensorCollector::of(&weights_only));
+    let by_path = |model: &Transformer| -> HashMap<String, Vec<f32>> { parameter_values(model).into_iter().collect() };
+    let (before, mut after) = (by_path(found_on), by_path(&weights_only));
     let mut moved = ByPath::apply(other.clone(), |path, target| {
         let (before, after) = (&before[path], after.remove(path).expect("structures were checked to match"));
         (before != &after).then(|| {

@@ -79,8 +79,18 @@ impl Grid {
                 set_path(&mut point_table, key, value.clone())?;
             }
             let label = label(&keys, &values);
-            let point = expand_point(index as u64, values, point_table, default_name, &unreadable)
-                .map_err(|error| if keys.is_empty() { error } else { error.at_point(index as u64, &label) })?;
+            let at_point = |error: ConfigError| if keys.is_empty() { error } else { error.at_point(index as u64, &label) };
+            let point = expand_point(index as u64, values, point_table, default_name, &unreadable).map_err(at_point)?;
+            // A grid's report is its held-out choices: without a validation split there is nothing to choose on.
+            let has_candidates = point.candidates.len() > point.config.methods.configured().len();
+            if (has_candidates || !keys.is_empty()) && point.config.finetune.validation_fraction == 0.0 {
+                return Err(at_point(ConfigError::new(
+                    "finetune.validation_fraction",
+                    0,
+                    "> 0 in a grid ([sweep] or candidate lists): hyper-parameters and α are chosen on the validation \
+                     split of D_N, e.g. 0.25",
+                )));
+            }
             points.push(point);
         }
         if !keys.is_empty() && points.iter().any(|point: &GridPoint| point.config.model_update.is_some()) {
@@ -239,14 +249,6 @@ fn expand_point(
     let first_table = first(&table);
     let config = typed(&first_table)?;
     let mut candidates = Vec::new();
-    let needs_validation = per_method.iter().any(|(_, candidates)| candidates.len() > 1);
-    if needs_validation && config.finetune.validation_fraction == 0.0 {
-        return Err(ConfigError::new(
-            "finetune.validation_fraction",
-            0,
-            "> 0 when a method lists candidates: they are chosen on the validation split of D_N, e.g. 0.25",
-        ));
-    }
     // In the fixed method order of `configured()`, each method's candidates in product order.
     for method in config.methods.configured() {
         let name = method.name();
@@ -391,6 +393,8 @@ mod tests {
         }
         let message = Grid::parse("[methods.full]\nlr = [1e-3, 3e-3]\n", "g").unwrap_err().to_string();
         assert!(message.contains("finetune.validation_fraction = 0"), "{message}");
+        let message = Grid::parse("[sweep]\n\"task.sequences\" = [8, 16]\n", "g").unwrap_err().to_string();
+        assert!(message.contains("grid point 0 (task.sequences=8): finetune.validation_fraction = 0"), "{message}");
     }
 
     #[test]

@@ -152,7 +152,8 @@ fn alpha_label(summary: &MethodSummary) -> String {
         let text = fixed(value, 3);
         if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
     };
-    if summary.alpha.ci95 == 0.0 || !summary.alpha.ci95.is_finite() {
+    // Equal α across seeds can still leave a CI of 1e-17 from the float mean: what prints as 0 is 0.
+    if !summary.alpha.ci95.is_finite() || short(summary.alpha.ci95) == "0" {
         short(summary.alpha.mean)
     } else {
         format!("{} ± {}", short(summary.alpha.mean), short(summary.alpha.ci95))
@@ -201,6 +202,15 @@ mod tests {
         assert!(first.contains("| full (0.2100 ± "), "{first}");
         let second = row("| 1: task.sequences=64 |");
         assert!(second.contains("**none**") && second.contains("tied with full"), "{second}");
+    }
+
+    #[test]
+    fn an_alpha_every_seed_chose_prints_alone_and_differing_ones_with_their_ci() {
+        // 0.1 three times has a float mean of 0.10000000000000002 and a CI of ≈ 1e-17.
+        let same: Vec<ChoiceRow> = (0..3).map(|seed| choice(0, Method::Full, seed, 0.1, 0.1)).collect();
+        assert_eq!(alpha_label(&method_summaries(&same)[0]), "0.1");
+        let differing: Vec<ChoiceRow> = (0..3).map(|seed| choice(0, Method::Full, seed, 0.1, [0.0, 0.0, 1.0][seed as usize])).collect();
+        assert_eq!(alpha_label(&method_summaries(&differing)[0]), "0.333 ± 1.434");
     }
 
     #[test]

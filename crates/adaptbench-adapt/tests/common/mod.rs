@@ -4,7 +4,8 @@ use adaptbench_model::Transformer;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;
 
-/// Every parameter's values, by path (a prompt's included).
+/// Every parameter's values, by path (a prompt's included): the tests' own visitor, independent of the
+/// library's `parameter_values`, so that the invariants are not checked with the code they test.
 pub fn weights(model: &Transformer) -> Vec<(String, Vec<f32>)> {
     struct Collect(Vec<String>, Vec<(String, Vec<f32>)>);
     impl ModuleVisitor for Collect {
