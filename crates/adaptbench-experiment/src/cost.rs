@@ -1,7 +1,7 @@
 //! The identifying and cost columns every row of a cell shares, and the `metrics.csv` rows of one model.
 
 use adaptbench_adapt::{Adapted, MethodConfig, SuiteResult};
-use adaptbench_report::{Method, MetricRow};
+use adaptbench_report::{Method, MetricRow, SelectionRow};
 
 /// The identifying and cost columns of a cell's rows.
 pub(crate) struct Cost {
@@ -47,6 +47,17 @@ impl Cost {
             trainable_params: self.trainable_params,
             steps: self.steps,
             adapt_seconds: self.adapt_seconds,
+            prompt_tokens: self.prompt_tokens,
+            ..row.clone()
+        }
+    }
+
+    /// `row` (the base's held-out row) with this cell's identity and cost.
+    pub fn relabel_selection(&self, row: &SelectionRow) -> SelectionRow {
+        SelectionRow {
+            method: self.method,
+            params: self.params.clone(),
+            trainable_params: self.trainable_params,
             prompt_tokens: self.prompt_tokens,
             ..row.clone()
         }

@@ -165,13 +165,7 @@ impl<'a> PointPlan<'a> {
             let model = if alpha == 0.0 {
                 // θ(0) is the base bit for bit (a tested invariant): its scores are the base's.
                 rows.extend(prepared.base_rows.iter().map(|row| cost.relabel(row)));
-                selection.push(SelectionRow {
-                    method: cost.method,
-                    params: cost.params.clone(),
-                    trainable_params: cost.trainable_params,
-                    prompt_tokens: cost.prompt_tokens,
-                    ..prepared.base_selection.clone()
-                });
+                selection.push(cost.relabel_selection(&prepared.base_selection));
                 continue;
             } else if method.is_prompt() {
                 // A prompt has no weight path to the base: only α = 1, the prompted base, is defined.
