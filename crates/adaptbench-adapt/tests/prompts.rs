@@ -114,6 +114,22 @@ fn halving_from_all_of_d_n_picks_the_exhaustive_prompt_and_says_it_was_halving()
 }
 
 #[test]
+fn the_hard_prompt_search_never_reads_the_validation_split_its_alpha_is_chosen_on() {
+    let device = Device::flex();
+    let base = small().init_seeded(&device, 6);
+    let method = MethodConfig::HardPrompt(HardPromptConfig { l_max: Some(4), ..Default::default() });
+    let train = task_data().train[..8].to_vec();
+    let prompt = |validation: Vec<Vec<u8>>| {
+        let data = TaskData { train: train.clone(), validation };
+        method.adapt(&base, &data, &budget(), 3, 8, &device).unwrap().model.prompt.map(|p| p.weights.val().into_data())
+    };
+    // All ones or all zeros held out: either would pull the search towards its own prompt if it were read.
+    let reference = prompt(Vec::new());
+    assert_eq!(prompt(vec![vec![1; 12]; 8]), reference);
+    assert_eq!(prompt(vec![vec![0; 12]; 8]), reference);
+}
+
+#[test]
 fn a_soft_prompt_trains_its_weights_and_nothing_else() {
     let device = Device::flex();
     let base = small().init_seeded(&device, 5);

@@ -73,7 +73,8 @@ impl HardPromptConfig {
         }
     }
 
-    /// Searches on all of D_N (train and validation: a search has no early stopping to feed).
+    /// Searches on the training part of D_N (all of it without a validation split): the validation split is
+    /// the held-out data its α is chosen on, so the prompt must not have been picked on it.
     pub(crate) fn adapt(
         &self,
         base: &Transformer,
@@ -82,20 +83,20 @@ impl HardPromptConfig {
         device: &Device,
     ) -> Result<Adapted, AdaptError> {
         let started = Instant::now();
-        let sequences: Vec<Vec<u8>> = data.train.iter().chain(&data.validation).cloned().collect();
+        let sequences = &data.train;
         let predictor = NeuralPredictor::new(freeze(base));
         let l_max = self.l_max.unwrap_or(max_prompt_len);
         let mut best = match &self.halving {
-            Some(halving) => successive_halving(&predictor, l_max, &sequences, &halving.plan())?.prompt,
+            Some(halving) => successive_halving(&predictor, l_max, sequences, &halving.plan())?.prompt,
             None => {
-                let exhaustive = Exhaustive::run(&predictor, l_max, &sequences)?;
+                let exhaustive = Exhaustive::run(&predictor, l_max, sequences)?;
                 exhaustive.prompts[exhaustive.best()].clone()
             }
         };
         // Either search considers every prompt of length ≤ l_max.
         let mut evaluated = first_index_of_length(l_max + 1);
         if let Some(local) = &self.local {
-            let outcome = local_search(&predictor, std::slice::from_ref(&best), &sequences, &local.plan())?;
+            let outcome = local_search(&predictor, std::slice::from_ref(&best), sequences, &local.plan())?;
             best = outcome.prompt;
             evaluated += outcome.evaluated - 1;
         }
