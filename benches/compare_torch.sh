@@ -4,8 +4,10 @@
 #
 #   benches/compare_torch.sh /path/to/python-with-torch [transformer|prompt-search|all]   (default: all)
 #
-# transformer: for each thread count (1, 2), the peer's sections a (training step, batch 64 × 64 tokens) and c
-#   (forward, batch 256 × 64 tokens), then `cargo bench --bench transformer` with RAYON_NUM_THREADS set.
+# transformer: for each thread count (1, 2), the machine's sgemm peak (torch, 1024³), the peer's sections a
+#   (training step, batch 64 × 64 tokens) and c (forward, batch 256 × 64 tokens) in eager mode and under
+#   torch.compile (benches/torch_compiled.py), then `cargo bench --bench transformer` with RAYON_NUM_THREADS set
+#   (its peak resident memory too), for d_model 64 / 2 layers and d_model 128 / 4 layers.
 # prompt-search: for each thread count, the peer's section d (exhaustive search over every prompt of length
 #   1..10 on N = 64 sequences of T = 32 bits, one batch-N forward per prompt and stacked in chunks of 4096
 #   sequences), then `cargo bench -p adaptbench-infer --bench prompt_search` (the same search, lengths 0..10,
@@ -22,10 +24,25 @@ trap 'rm -rf "$work"' EXIT
 
 if [[ "$what" != prompt-search ]]; then
   for threads in 1 2; do
+    "$python" - "$threads" >"$work/sgemm_$threads.txt" <<'PY'
+import sys, time, torch
+torch.set_num_threads(int(sys.argv[1]))
+a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+for _ in range(5):
+    a @ b
+start, n = time.perf_counter(), 30
+for _ in range(n):
+    a @ b
+print(2 * 1024**3 * n / (time.perf_counter() - start) / 1e9)
+PY
     "$python" "$peer" --threads "$threads" --only a,c --out "$work/torch_$threads.json" >/dev/null
-    (cd "$root" && RAYON_NUM_THREADS="$threads" cargo bench --quiet --bench transformer >/dev/null 2>&1)
-    for group in train_step_d64_l2/batch64_len64 forward_d64_l2/batch256_len64; do
-      cp "$target/criterion/$group/new/estimates.json" "$work/burn_${threads}_${group%%/*}.json"
+    "$python" "$root/benches/torch_compiled.py" --threads "$threads" --only a,c --out "$work/compiled_$threads.json" >/dev/null 2>&1
+    (cd "$root" && cargo bench --quiet --bench transformer --no-run >/dev/null 2>&1)
+    (cd "$root" && RAYON_NUM_THREADS="$threads" /usr/bin/time -f %M -o "$work/rss_$threads.txt" cargo bench --quiet --bench transformer >/dev/null 2>&1)
+    for shape in d64_l2 d128_l4; do
+      for group in "train_step_$shape/batch64_len64" "forward_$shape/batch256_len64"; do
+        cp "$target/criterion/$group/new/estimates.json" "$work/burn_${threads}_${group%%/*}.json"
+      done
     done
   done
 fi
@@ -42,20 +59,27 @@ import json, os, re, sys
 work, what = sys.argv[1], sys.argv[2]
 def peer(name, section):
     return [r for r in json.load(open(os.path.join(work, name))) if r.get("section", "").startswith(section)]
-print(f"{'workload':<46}{'threads':>8}{'adaptbench':>14}{'PyTorch':>14}{'ratio':>8}")
 if what != "prompt-search":
     def burn(threads, group, tokens):
         mean_ns = json.load(open(os.path.join(work, f"burn_{threads}_{group}.json")))["mean"]["point_estimate"]
         return tokens / (mean_ns * 1e-9)
+    print(f"{'workload':<40}{'threads':>8}{'adaptbench':>12}{'eager':>10}{'ratio':>7}{'compiled':>10}{'ratio':>7}")
     for threads in (1, 2):
-        for name, section, group, tokens in (
-            ("train step, batch 64 x 64 (tokens/s)", "a_pretrain", "train_step_d64_l2", 64 * 64),
-            ("forward, batch 256 x 64 (tokens/s)", "c_eval_fwd", "forward_d64_l2", 256 * 64),
-        ):
-            theirs = next(r["tok_per_s"] for r in peer(f"torch_{threads}.json", section) if r.get("d") == 64)
-            ours = burn(threads, group, tokens)
-            print(f"{name:<46}{threads:>8}{ours:>14,.0f}{theirs:>14,.0f}{ours / theirs:>8.2f}")
+        for shape, d in (("d64_l2", 64), ("d128_l4", 128)):
+            for name, section, group, tokens in (
+                (f"train step {shape}, 64 x 64 (tokens/s)", "a_pretrain", f"train_step_{shape}", 64 * 64),
+                (f"forward {shape}, 256 x 64 (tokens/s)", "c_eval_fwd", f"forward_{shape}", 256 * 64),
+            ):
+                eager = next(r["tok_per_s"] for r in peer(f"torch_{threads}.json", section) if r.get("d") == d)
+                compiled = next(r["tok_per_s"] for r in peer(f"compiled_{threads}.json", section) if r.get("d") == d)
+                ours = burn(threads, group, tokens)
+                print(f"{name:<40}{threads:>8}{ours:>12,.0f}{eager:>10,.0f}{ours / eager:>7.2f}{compiled:>10,.0f}{ours / compiled:>7.2f}")
+    for threads in (1, 2):
+        sgemm = float(open(os.path.join(work, f"sgemm_{threads}.txt")).read())
+        rss_mb = int(open(os.path.join(work, f"rss_{threads}.txt")).read().split()[-1]) / 1024
+        print(f"{threads} thread(s): sgemm peak (torch, 1024^3) {sgemm:.0f} GFLOP/s; adaptbench bench peak RSS {rss_mb:.0f} MB")
 if what != "transformer":
+    print(f"{'workload':<46}{'threads':>8}{'adaptbench':>14}{'PyTorch':>14}{'ratio':>8}")
     engine = {}
     for line in open(os.path.join(work, "engine.txt")):
         match = re.search(r"(\d+) thread\(s\): .* in ([\d.]+) s: (\d+) prompt-evals/s", line)

@@ -1,6 +1,7 @@
-//! Throughput of the quickstart model on the CPU backend: one training step (batch 64 × 64 tokens, AdamW,
-//! clipping) and forward-only evaluation (batch 256 × 64 tokens), in tokens per second. The shapes match the
-//! PyTorch peer (`shared/peers/bench_torch.py`, sections a and c) so the two compare as a ratio.
+//! Throughput on the CPU backend: one training step (batch 64 × 64 tokens, AdamW, clipping) and forward-only
+//! evaluation (batch 256 × 64 tokens), in tokens per second, for the quickstart model (d_model 64, 2 layers)
+//! and a larger one (d_model 128, 4 layers), both with 4 heads. The shapes match the PyTorch peer
+//! (`shared/peers/bench_torch.py`, sections a and c) so the two compare as a ratio.
 //!
 //!     cargo bench --bench transformer                       # all cores
 //!     RAYON_NUM_THREADS=1 cargo bench --bench transformer   # one thread
@@ -16,8 +17,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const SEQ_LEN: usize = 64;
 
-fn quickstart_model() -> TransformerConfig {
-    TransformerConfig { d_model: 64, n_layers: 2, n_heads: 4, context: SEQ_LEN, ..Default::default() }
+/// The benchmarked shapes, `(name, d_model, layers)`: the quickstart model and the peer's larger one.
+const SHAPES: [(&str, usize, usize); 2] = [("d64_l2", 64, 2), ("d128_l4", 128, 4)];
+
+fn model(d_model: usize, n_layers: usize) -> TransformerConfig {
+    TransformerConfig { d_model, n_layers, n_heads: 4, context: SEQ_LEN, ..Default::default() }
 }
 
 fn sequences(count: usize) -> Vec<Vec<u8>> {
@@ -28,28 +32,32 @@ fn sequences(count: usize) -> Vec<Vec<u8>> {
 fn training_step(c: &mut Criterion) {
     let batch_size = 64;
     let device = Device::flex().autodiff();
-    let mut trainer = Trainer::new(quickstart_model().init_seeded(&device, 0), &PretrainConfig::default().optimizer());
     let data = sequences(batch_size);
-    let mut group = c.benchmark_group("train_step_d64_l2");
-    group.throughput(Throughput::Elements((batch_size * SEQ_LEN) as u64));
-    group.bench_function("batch64_len64", |b| b.iter(|| trainer.step(Batch::new(&data, &device), 1e-3)));
-    group.finish();
+    for (name, d_model, n_layers) in SHAPES {
+        let mut trainer = Trainer::new(model(d_model, n_layers).init_seeded(&device, 0), &PretrainConfig::default().optimizer());
+        let mut group = c.benchmark_group(format!("train_step_{name}"));
+        group.throughput(Throughput::Elements((batch_size * SEQ_LEN) as u64));
+        group.bench_function("batch64_len64", |b| b.iter(|| trainer.step(Batch::new(&data, &device), 1e-3)));
+        group.finish();
+    }
 }
 
 fn forward_only(c: &mut Criterion) {
     let batch_size = 256;
     let device = Device::flex();
-    let model = quickstart_model().init_seeded(&device, 0);
     let data = sequences(batch_size);
-    let mut group = c.benchmark_group("forward_d64_l2");
-    group.throughput(Throughput::Elements((batch_size * SEQ_LEN) as u64));
-    group.bench_function("batch256_len64", |b| {
-        b.iter(|| {
-            let batch = Batch::new(&data, &device);
-            model.forward(batch.inputs).into_data()
-        })
-    });
-    group.finish();
+    for (name, d_model, n_layers) in SHAPES {
+        let model = model(d_model, n_layers).init_seeded(&device, 0);
+        let mut group = c.benchmark_group(format!("forward_{name}"));
+        group.throughput(Throughput::Elements((batch_size * SEQ_LEN) as u64));
+        group.bench_function("batch256_len64", |b| {
+            b.iter(|| {
+                let batch = Batch::new(&data, &device);
+                model.forward(batch.inputs).into_data()
+            })
+        });
+        group.finish();
+    }
 }
 
 criterion_group! {

@@ -24,6 +24,6 @@ mod reference;
 mod search;
 
 pub use error::InferError;
-pub use math::{erf, gelu};
+pub use math::{erf, exp, gelu, sum};
 pub use model::{Dense, FrozenBlock, FrozenTransformer, ModelShape, Norm, BOS, VOCAB};
 pub use search::{all_prompts, score_all_prompts, score_prompts, search_work, SearchWork};

@@ -2,10 +2,11 @@
 
 use burn::module::Module;
 use burn::nn::{LayerNorm, Linear};
-use burn::tensor::activation::gelu;
 use burn::tensor::Tensor;
 
 use crate::attention::CausalSelfAttention;
+use crate::fused::{gelu, layer_norm};
+use crate::rows::linear_rows;
 
 /// The position-wise MLP, `mlp_out(GELU(mlp_in(x)))`, width `mlp_ratio · d_model`.
 #[derive(Module, Debug)]
@@ -18,7 +19,7 @@ impl Mlp {
     /// # Shapes
     /// - `x`, output: `[batch, seq, d_model]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.mlp_out.forward(gelu(self.mlp_in.forward(x)))
+        linear_rows(&self.mlp_out, gelu(linear_rows(&self.mlp_in, x)))
     }
 }
 
@@ -33,10 +34,12 @@ pub struct Block {
 }
 
 impl Block {
+    /// `layer_norm_eps` is the LayerNorms' ε, which burn keeps private to the modules.
+    ///
     /// # Shapes
     /// - `x`, output: `[batch, seq, d_model]`
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let x = x.clone() + self.attention.forward(self.attention_norm.forward(x));
-        x.clone() + self.mlp.forward(self.mlp_norm.forward(x))
+    pub fn forward(&self, x: Tensor<3>, layer_norm_eps: f64) -> Tensor<3> {
+        let x = x.clone() + self.attention.forward(layer_norm(&self.attention_norm, x, layer_norm_eps));
+        x.clone() + self.mlp.forward(layer_norm(&self.mlp_norm, x, layer_norm_eps))
     }
 }

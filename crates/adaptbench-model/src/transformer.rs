@@ -9,6 +9,8 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::block::Block;
+use crate::fused::layer_norm;
+use crate::rows::linear_rows;
 use crate::prompt::Prompt;
 
 /// Decoder-only pre-LN Transformer over {0, 1, BOS} predicting the next bit.
@@ -72,9 +74,9 @@ impl Transformer {
         let positions = self.positions(total, &device).reshape([1, total, d_model]); // [1, total, d_model]
         let mut x = embeds + positions; // [batch, total, d_model]
         for block in &self.blocks {
-            x = block.forward(x);
+            x = block.forward(x, self.layer_norm_eps);
         }
-        let logits = self.head.forward(self.final_norm.forward(x)); // [batch, total, 2]
+        let logits = linear_rows(&self.head, layer_norm(&self.final_norm, x, self.layer_norm_eps)); // [batch, total, 2]
         if k == 0 {
             logits
         } else {

@@ -7,6 +7,7 @@ mod batch;
 mod calibration;
 mod clip;
 mod config;
+mod data_parallel;
 mod error;
 mod evaluate;
 mod loss;

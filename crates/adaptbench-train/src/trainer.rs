@@ -1,16 +1,16 @@
-//! One optimisation step, shared by pretraining and fine-tuning: forward, next-bit loss, backward,
-//! global-norm clipping, AdamW update. Parameters that do not require gradients (frozen) get no gradient,
-//! so AdamW leaves them bit-identical.
+//! One optimisation step, shared by pretraining and fine-tuning: forward, next-bit loss and backward (on two
+//! data-parallel shards), global-norm clipping, AdamW update. Parameters that do not require gradients
+//! (frozen) get no gradient, so AdamW leaves them bit-identical.
 
 use std::path::Path;
 
 use adaptbench_model::{load_weights, save_weights, ModelError, Transformer};
 use adaptbench_report::write_atomically_with;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamWConfig, ModuleOptimizer};
 
 use crate::batch::Batch;
 use crate::clip::clip_global_norm;
-use crate::loss::next_bit_loss_nats;
+use crate::data_parallel::loss_and_gradients;
 
 /// AdamW and clipping settings, shared by pretraining and fine-tuning.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,9 +48,8 @@ impl Trainer {
     /// Returns the batch's mean loss before the update, in bits per token.
     pub fn step(&mut self, batch: Batch, lr: f64) -> f64 {
         let model = self.model.take().expect("the model is present between steps");
-        let loss = next_bit_loss_nats(model.forward(batch.inputs), batch.targets);
-        let loss_bits = loss.clone().into_scalar::<f32>() as f64 / std::f64::consts::LN_2;
-        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        let (loss_nats, mut grads) = loss_and_gradients(&model, batch);
+        let loss_bits = loss_nats / std::f64::consts::LN_2;
         if self.grad_clip > 0.0 {
             clip_global_norm(&model, &mut grads, self.grad_clip);
         }

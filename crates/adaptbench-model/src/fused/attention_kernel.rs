@@ -1,0 +1,241 @@
+//! Causal multi-head attention on plain row-major `f32` slices, forward and backward, one sequence per
+//! parallel task (sequences are independent, so the result does not depend on the thread count).
+//!
+//! Per head the kernel gathers its columns into small contiguous tiles and works in register-sized blocks:
+//! scores for 8 keys at a time from Kᵀ (vectorised over keys), weighted sums in a `[f32; HEAD_DIM]`
+//! accumulator, and, in the backward pass, dK and dV as column sums over the kept `dS` and `P` so that every
+//! output row is accumulated in registers once. `HEAD_DIM` is a compile-time constant for the head widths in
+//! [`SUPPORTED_HEAD_DIMS`]; other widths take burn's decomposition.
+
+use adaptbench_infer::{exp, sum};
+use rayon::prelude::*;
+
+/// Head widths with a compiled kernel.
+pub const SUPPORTED_HEAD_DIMS: [usize; 6] = [4, 8, 16, 32, 64, 128];
+
+/// Keys per score block: one AVX2 register of `f32`.
+const BLOCK: usize = 8;
+
+/// Shapes of a causal self-attention call: `q`, `k`, `v` and the output are `[batch, seq, heads·head_dim]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttentionShape {
+    pub batch: usize,
+    pub seq: usize,
+    pub heads: usize,
+    pub head_dim: usize,
+}
+
+impl AttentionShape {
+    fn d_model(&self) -> usize {
+        self.heads * self.head_dim
+    }
+
+    /// Elements of one sequence's `[seq, d_model]` slab.
+    fn slab(&self) -> usize {
+        self.seq * self.d_model()
+    }
+
+    /// Elements of one sequence's attention weights, `[heads, seq, seq]`.
+    fn weights(&self) -> usize {
+        self.heads * self.seq * self.seq
+    }
+
+    /// Score blocks covering `seq` keys.
+    fn blocks(&self) -> usize {
+        self.seq.div_ceil(BLOCK)
+    }
+}
+
+/// `O = softmax(Q Kᵀ/√d_h + M) V` per head, `M` 0 on and below the diagonal and −∞ above. Returns `O` and
+/// the weights `P`, `[batch, heads, seq, seq]` (0 above the diagonal), which the backward pass reuses.
+pub fn attention_forward(q: &[f32], k: &[f32], v: &[f32], shape: AttentionShape) -> (Vec<f32>, Vec<f32>) {
+    assert!(SUPPORTED_HEAD_DIMS.contains(&shape.head_dim), "no compiled kernel for head_dim {}", shape.head_dim);
+    let mut out = vec![0.0; shape.batch * shape.slab()];
+    let mut weights = vec![0.0; shape.batch * shape.weights()];
+    out.par_chunks_mut(shape.slab())
+        .zip(weights.par_chunks_mut(shape.weights()))
+        .zip(q.par_chunks(shape.slab()).zip(k.par_chunks(shape.slab())).zip(v.par_chunks(shape.slab())))
+        .for_each(|((out, weights), ((q, k), v))| forward_sequence(q, k, v, shape, out, weights));
+    (out, weights)
+}
+
+multiversion! {
+    fn forward_sequence(q: &[f32], k: &[f32], v: &[f32], shape: AttentionShape, out: &mut [f32], weights: &mut [f32]) {
+        match shape.head_dim {
+            4 => forward_heads::<4>(q, k, v, shape, out, weights),
+            8 => forward_heads::<8>(q, k, v, shape, out, weights),
+            16 => forward_heads::<16>(q, k, v, shape, out, weights),
+            32 => forward_heads::<32>(q, k, v, shape, out, weights),
+            64 => forward_heads::<64>(q, k, v, shape, out, weights),
+            128 => forward_heads::<128>(q, k, v, shape, out, weights),
+            other => unreachable!("head_dim {other} was checked against SUPPORTED_HEAD_DIMS"),
+        }
+    }
+}
+
+#[inline(always)]
+fn forward_heads<const HD: usize>(q: &[f32], k: &[f32], v: &[f32], shape: AttentionShape, out: &mut [f32], weights: &mut [f32]) {
+    let (seq, d, blocks) = (shape.seq, shape.d_model(), shape.blocks());
+    let scale = 1.0 / (HD as f32).sqrt();
+    let mut kt = vec![[0.0f32; BLOCK]; HD * blocks]; // Kᵀ in key blocks: kt[c·blocks + b][l] = K[8b + l][c]
+    let mut vh = vec![[0.0f32; HD]; seq];
+    let mut scores = vec![0.0f32; blocks * BLOCK];
+    for (h, weights) in weights.chunks_exact_mut(seq * seq).enumerate() {
+        let column = h * HD;
+        gather_transposed::<HD>(k, d, column, blocks, &mut kt);
+        gather::<HD>(v, d, column, &mut vh);
+        for (i, p_row) in weights.chunks_exact_mut(seq).enumerate() {
+            let qi: [f32; HD] = std::array::from_fn(|c| q[i * d + column + c] * scale);
+            for (b, block) in scores[..(i + 1).div_ceil(BLOCK) * BLOCK].chunks_exact_mut(BLOCK).enumerate() {
+                let mut acc = [0.0f32; BLOCK];
+                for (c, &qc) in qi.iter().enumerate() {
+                    let keys = &kt[c * blocks + b];
+                    for l in 0..BLOCK {
+                        acc[l] += qc * keys[l];
+                    }
+                }
+                block.copy_from_slice(&acc);
+            }
+            let p = &mut scores[..=i];
+            let max = p.iter().fold(f32::NEG_INFINITY, |m, &s| if s > m { s } else { m });
+            for s in p.iter_mut() {
+                *s = exp(*s - max);
+            }
+            let inverse_total = 1.0 / sum(p);
+            let mut o = [0.0f32; HD];
+            for (s, value) in p.iter_mut().zip(&vh) {
+                *s *= inverse_total;
+                for c in 0..HD {
+                    o[c] += *s * value[c];
+                }
+            }
+            out[i * d + column..][..HD].copy_from_slice(&o);
+            p_row[..=i].copy_from_slice(p);
+        }
+    }
+}
+
+/// Attention gradients from `dO`: `dP = dO Vᵀ`; `dS = P ⊙ (dP − rowsum(P ⊙ dP))/√d_h`; `dQ = dS K`;
+/// `dK = dSᵀ Q`; `dV = Pᵀ dO`. Returns `(dQ, dK, dV)` in the inputs' layout.
+pub fn attention_backward(q: &[f32], k: &[f32], v: &[f32], weights: &[f32], d_out: &[f32], shape: AttentionShape) -> [Vec<f32>; 3] {
+    let size = shape.batch * shape.slab();
+    let (mut dq, mut dk, mut dv) = (vec![0.0; size], vec![0.0; size], vec![0.0; size]);
+    dq.par_chunks_mut(shape.slab())
+        .zip(dk.par_chunks_mut(shape.slab()).zip(dv.par_chunks_mut(shape.slab())))
+        .zip(q.par_chunks(shape.slab()).zip(k.par_chunks(shape.slab())).zip(v.par_chunks(shape.slab())))
+        .zip(weights.par_chunks(shape.weights()).zip(d_out.par_chunks(shape.slab())))
+        .for_each(|(((dq, (dk, dv)), ((q, k), v)), (weights, d_out))| {
+            backward_sequence(Inputs { q, k, v, weights, d_out }, shape, Outputs { dq, dk, dv })
+        });
+    [dq, dk, dv]
+}
+
+/// One sequence's forward tensors and upstream gradient, for the backward pass.
+struct Inputs<'a> {
+    q: &'a [f32],
+    k: &'a [f32],
+    v: &'a [f32],
+    weights: &'a [f32],
+    d_out: &'a [f32],
+}
+
+/// One sequence's input gradients.
+struct Outputs<'a> {
+    dq: &'a mut [f32],
+    dk: &'a mut [f32],
+    dv: &'a mut [f32],
+}
+
+multiversion! {
+    fn backward_sequence(inputs: Inputs, shape: AttentionShape, outputs: Outputs) {
+        match shape.head_dim {
+            4 => backward_heads::<4>(inputs, shape, outputs),
+            8 => backward_heads::<8>(inputs, shape, outputs),
+            16 => backward_heads::<16>(inputs, shape, outputs),
+            32 => backward_heads::<32>(inputs, shape, outputs),
+            64 => backward_heads::<64>(inputs, shape, outputs),
+            128 => backward_heads::<128>(inputs, shape, outputs),
+            other => unreachable!("head_dim {other} was checked against SUPPORTED_HEAD_DIMS"),
+        }
+    }
+}
+
+#[inline(always)]
+fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, outputs: Outputs) {
+    let Inputs { q, k, v, weights, d_out } = inputs;
+    let Outputs { dq, dk, dv } = outputs;
+    let (seq, d, blocks) = (shape.seq, shape.d_model(), shape.blocks());
+    let scale = 1.0 / (HD as f32).sqrt();
+    let stride = blocks * BLOCK;
+    let mut vt = vec![[0.0f32; BLOCK]; HD * blocks];
+    let (mut qh, mut kh, mut gh) = (vec![[0.0f32; HD]; seq], vec![[0.0f32; HD]; seq], vec![[0.0f32; HD]; seq]);
+    let mut d_scores = vec![0.0f32; seq * stride]; // dS, [query][key], 0 above the diagonal
+    for (h, weights) in weights.chunks_exact(seq * seq).enumerate() {
+        let column = h * HD;
+        gather_transposed::<HD>(v, d, column, blocks, &mut vt);
+        gather::<HD>(q, d, column, &mut qh);
+        gather::<HD>(k, d, column, &mut kh);
+        gather::<HD>(d_out, d, column, &mut gh);
+        for (i, (p, ds)) in weights.chunks_exact(seq).zip(d_scores.chunks_exact_mut(stride)).enumerate() {
+            let covered = (i + 1).div_ceil(BLOCK) * BLOCK;
+            for (b, block) in ds[..covered].chunks_exact_mut(BLOCK).enumerate() {
+                let mut acc = [0.0f32; BLOCK];
+                for (c, &g) in gh[i].iter().enumerate() {
+                    let values = &vt[c * blocks + b];
+                    for l in 0..BLOCK {
+                        acc[l] += g * values[l];
+                    }
+                }
+                block.copy_from_slice(&acc);
+            }
+            let (ds, above) = ds.split_at_mut(i + 1);
+            above.fill(0.0);
+            let p = &p[..=i];
+            let mut lanes = [0.0f32; BLOCK];
+            for (j, (s, w)) in ds.iter().zip(p).enumerate() {
+                lanes[j % BLOCK] += s * w;
+            }
+            let row_dot = sum(&lanes);
+            let mut a = [0.0f32; HD];
+            for ((s, w), key) in ds.iter_mut().zip(p).zip(&kh) {
+                *s = w * (*s - row_dot) * scale;
+                for c in 0..HD {
+                    a[c] += *s * key[c];
+                }
+            }
+            dq[i * d + column..][..HD].copy_from_slice(&a);
+        }
+        for j in 0..seq {
+            let (mut a_k, mut a_v) = ([0.0f32; HD], [0.0f32; HD]);
+            for i in j..seq {
+                let (s, w) = (d_scores[i * stride + j], weights[i * seq + j]);
+                for c in 0..HD {
+                    a_k[c] += s * qh[i][c];
+                    a_v[c] += w * gh[i][c];
+                }
+            }
+            dk[j * d + column..][..HD].copy_from_slice(&a_k);
+            dv[j * d + column..][..HD].copy_from_slice(&a_v);
+        }
+    }
+}
+
+/// Columns `column..column + HD` of the row-major `[seq, d]` matrix `m`, one `[f32; HD]` per row.
+#[inline(always)]
+fn gather<const HD: usize>(m: &[f32], d: usize, column: usize, rows: &mut [[f32; HD]]) {
+    for (j, row) in rows.iter_mut().enumerate() {
+        row.copy_from_slice(&m[j * d + column..][..HD]);
+    }
+}
+
+/// The same columns transposed into key blocks, `t[c·blocks + b][l] = m[8b + l][column + c]`, zero past the
+/// last row.
+#[inline(always)]
+fn gather_transposed<const HD: usize>(m: &[f32], d: usize, column: usize, blocks: usize, t: &mut [[f32; BLOCK]]) {
+    let seq = m.len() / d;
+    for j in 0..blocks * BLOCK {
+        for c in 0..HD {
+            t[c * blocks + j / BLOCK][j % BLOCK] = if j < seq { m[j * d + column + c] } else { 0.0 };
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The arithmetic of the element-wise and row-wise fused ops (GELU, LayerNorm, cross-entropy) on plain
+//! row-major `f32` slices, forward and backward, with no burn types; attention has its own file. Each
+//! kernel works on independent rows in fixed chunks, and every reduction across rows sums its chunks' partial
+//! sums in chunk order, so the result does not depend on how many threads ran the chunks.
+
+use adaptbench_infer::{erf, exp, sum};
+use rayon::prelude::*;
+
+/// Rows per parallel task: enough work per task to amortise rayon's overhead at d_model 64.
+const ROWS_PER_TASK: usize = 64;
+
+/// The exact GELU, `y = x·Φ(x)` with `Φ(x) = ½(1 + erf(x/√2))`, element-wise.
+pub fn gelu_forward(x: &[f32]) -> Vec<f32> {
+    let mut y = vec![0.0; x.len()];
+    y.par_chunks_mut(ROWS_PER_TASK * 256).zip(x.par_chunks(ROWS_PER_TASK * 256)).for_each(|(y, x)| gelu_chunk(x, y));
+    y
+}
+
+multiversion! {
+    fn gelu_chunk(x: &[f32], y: &mut [f32]) {
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y = x * 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+        }
+    }
+}
+
+/// The GELU's input gradient, `dx = dy · (Φ(x) + x·φ(x))` with `φ(x) = e^{−x²/2}/√(2π)`.
+pub fn gelu_backward(x: &[f32], dy: &[f32]) -> Vec<f32> {
+    let mut dx = vec![0.0; x.len()];
+    dx.par_chunks_mut(ROWS_PER_TASK * 256)
+        .zip(x.par_chunks(ROWS_PER_TASK * 256).zip(dy.par_chunks(ROWS_PER_TASK * 256)))
+        .for_each(|(dx, (x, dy))| gelu_backward_chunk(x, dy, dx));
+    dx
+}
+
+multiversion! {
+    fn gelu_backward_chunk(x: &[f32], dy: &[f32], dx: &mut [f32]) {
+        const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
+        for ((dx, &x), &dy) in dx.iter_mut().zip(x).zip(dy) {
+            let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+            let pdf = exp(-0.5 * x * x) * FRAC_1_SQRT_2PI;
+            *dx = dy * (cdf + x * pdf);
+        }
+    }
+}
+
+/// What the LayerNorm forward pass keeps for its backward pass.
+#[derive(Debug, Clone)]
+pub struct LayerNormSaved {
+    /// `x̂ = (x − μ)·r`, `[rows, d]`.
+    pub normalized: Vec<f32>,
+    /// `r = 1/√(σ² + ε)` per row, `[rows]`.
+    pub inverse_std: Vec<f32>,
+}
+
+/// LayerNorm over the last axis: `y = x̂·γ + β`, `x̂ = (x − μ)/√(σ² + ε)`, μ and σ² the row's mean and
+/// population variance (two passes, as burn's reference). Returns `y` and what the backward pass needs.
+pub fn layer_norm_forward(x: &[f32], gamma: &[f32], beta: &[f32], epsilon: f32) -> (Vec<f32>, LayerNormSaved) {
+    let d = gamma.len();
+    let rows = x.len() / d;
+    let mut y = vec![0.0; x.len()];
+    let mut normalized = vec![0.0; x.len()];
+    let mut inverse_std = vec![0.0; rows];
+    let chunk = ROWS_PER_TASK * d;
+    y.par_chunks_mut(chunk)
+        .zip(normalized.par_chunks_mut(chunk))
+        .zip(inverse_std.par_chunks_mut(ROWS_PER_TASK))
+        .zip(x.par_chunks(chunk))
+        .for_each(|(((y, normalized), inverse_std), x)| layer_norm_chunk(x, gamma, beta, epsilon, y, normalized, inverse_std));
+    (y, LayerNormSaved { normalized, inverse_std })
+}
+
+multiversion! {
+    fn layer_norm_chunk(
+        x: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        epsilon: f32,
+        y: &mut [f32],
+        normalized: &mut [f32],
+        inverse_std: &mut [f32],
+    ) {
+        let d = gamma.len();
+        for (((x, y), xhat), r) in x.chunks_exact(d).zip(y.chunks_exact_mut(d)).zip(normalized.chunks_exact_mut(d)).zip(inverse_std) {
+            let mean = sum(x) / d as f32;
+            for (c, v) in xhat.iter_mut().zip(x) {
+                *c = v - mean;
+            }
+            let mut squares = [0.0f32; 8];
+            for block in xhat.chunks(8) {
+                for (lane, c) in squares.iter_mut().zip(block) {
+                    *lane += c * c;
+                }
+            }
+            *r = 1.0 / (sum(&squares) / d as f32 + epsilon).sqrt();
+            for (((c, y), g), b) in xhat.iter_mut().zip(y.iter_mut()).zip(gamma).zip(beta) {
+                *c *= *r;
+                *y = *c * g + b;
+            }
+        }
+    }
+}
+
+/// LayerNorm gradients from `dy`: with `ĝ = dy·γ`, `dx = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))`,
+/// `dγ = Σ_rows dy·x̂`, `dβ = Σ_rows dy`. Returns `(dx, dγ, dβ)`.
+pub fn layer_norm_backward(saved: &LayerNormSaved, gamma: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let d = gamma.len();
+    let chunk = ROWS_PER_TASK * d;
+    let mut dx = vec![0.0; dy.len()];
+    let partials: Vec<(Vec<f32>, Vec<f32>)> = dx
+        .par_chunks_mut(chunk)
+        .zip(dy.par_chunks(chunk).zip(saved.normalized.par_chunks(chunk)))
+        .zip(saved.inverse_std.par_chunks(ROWS_PER_TASK))
+        .map(|((dx, (dy, xhat)), r)| {
+            let mut dgamma = vec![0.0; d];
+            let mut dbeta = vec![0.0; d];
+            layer_norm_backward_chunk(dy, xhat, r, gamma, dx, &mut dgamma, &mut dbeta);
+            (dgamma, dbeta)
+        })
+        .collect();
+    let (dgamma, dbeta) = sum_in_order(partials, d);
+    (dx, dgamma, dbeta)
+}
+
+multiversion! {
+    fn layer_norm_backward_chunk(
+        dy: &[f32],
+        normalized: &[f32],
+        inverse_std: &[f32],
+        gamma: &[f32],
+        dx: &mut [f32],
+        dgamma: &mut [f32],
+        dbeta: &mut [f32],
+    ) {
+        let d = gamma.len();
+        let mut scaled = vec![0.0f32; d];
+        for (((dy, xhat), r), dx) in dy.chunks_exact(d).zip(normalized.chunks_exact(d)).zip(inverse_std).zip(dx.chunks_exact_mut(d)) {
+            let mut projection = [0.0f32; 8];
+            for ((s, (g, dyv)), block) in scaled.iter_mut().zip(gamma.iter().zip(dy)).zip(0..) {
+                *s = g * dyv;
+                projection[block % 8] += *s * xhat[block];
+            }
+            let mean_scaled = sum(&scaled) / d as f32;
+            let mean_projection = sum(&projection) / d as f32;
+            for (((dx, s), x), (dg, (db, dyv))) in dx.iter_mut().zip(&scaled).zip(xhat).zip(dgamma.iter_mut().zip(dbeta.iter_mut().zip(dy))) {
+                *dx = r * (s - mean_scaled - x * mean_projection);
+                *dg += dyv * x;
+                *db += dyv;
+            }
+        }
+    }
+}
+
+/// Sums per-chunk `(a, b)` partial vectors in chunk order.
+fn sum_in_order(partials: Vec<(Vec<f32>, Vec<f32>)>, d: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut a = vec![0.0; d];
+    let mut b = vec![0.0; d];
+    for (pa, pb) in partials {
+        a.iter_mut().zip(&pa).for_each(|(t, v)| *t += v);
+        b.iter_mut().zip(&pb).for_each(|(t, v)| *t += v);
+    }
+    (a, b)
+}
+
+/// Mean next-bit cross-entropy over `rows` two-logit rows, `L = −(1/n) Σ log softmax(l)[t]`, accumulated in
+/// `f64`; `log softmax(l)[t] = −log(1 + e^{l_{1−t} − l_t})` in its overflow-free form.
+pub fn cross_entropy_forward(logits: &[f32], targets: &[i64]) -> f32 {
+    let total: f64 = logits
+        .chunks_exact(2)
+        .zip(targets)
+        .map(|(l, &t)| {
+            let margin = (l[1 - t as usize] - l[t as usize]) as f64;
+            margin.max(0.0) + (-margin.abs()).exp().ln_1p()
+        })
+        .sum();
+    (total / targets.len() as f64) as f32
+}
+
+/// The cross-entropy's logit gradient, `dl = g/n · (softmax(l) − onehot(t))`.
+pub fn cross_entropy_backward(logits: &[f32], targets: &[i64], grad: f32) -> Vec<f32> {
+    let scale = grad / targets.len() as f32;
+    let mut d_logits = vec![0.0; logits.len()];
+    for ((d, l), &t) in d_logits.chunks_exact_mut(2).zip(logits.chunks_exact(2)).zip(targets) {
+        // P(1) = σ(l₁ − l₀), computed on the side that cannot overflow.
+        let z = l[1] - l[0];
+        let p1 = if z >= 0.0 { 1.0 / (1.0 + (-z).exp()) } else { let e = z.exp(); e / (1.0 + e) };
+        let g1 = (p1 - t as f32) * scale;
+        d[0] = -g1;
+        d[1] = g1;
+    }
+    d_logits
+}
