@@ -7,7 +7,9 @@
 # transformer: for each thread count (1, 2), the machine's sgemm peak (torch, 1024³), the peer's sections a
 #   (training step, batch 64 × 64 tokens) and c (forward, batch 256 × 64 tokens) in eager mode and under
 #   torch.compile (benches/torch_compiled.py), then `cargo bench --bench transformer` with RAYON_NUM_THREADS set
-#   (its peak resident memory too), for d_model 64 / 2 layers and d_model 128 / 4 layers.
+#   (its peak resident memory too), for d_model 64 / 2 layers and d_model 128 / 4 layers. Section c is set
+#   against both burn's forward pass and evaluation as the pipeline runs it (the forward-only engine, to
+#   per-sequence losses).
 # prompt-search: for each thread count, the peer's section d (exhaustive search over every prompt of length
 #   1..10 on N = 64 sequences of T = 32 bits, one batch-N forward per prompt and stacked in chunks of 4096
 #   sequences), then `cargo bench -p adaptbench-infer --bench prompt_search` (the same search, lengths 0..10,
@@ -40,7 +42,7 @@ PY
     (cd "$root" && cargo bench --quiet --bench transformer --no-run >/dev/null 2>&1)
     (cd "$root" && RAYON_NUM_THREADS="$threads" /usr/bin/time -f %M -o "$work/rss_$threads.txt" cargo bench --quiet --bench transformer >/dev/null 2>&1)
     for shape in d64_l2 d128_l4; do
-      for group in "train_step_$shape/batch64_len64" "forward_$shape/batch256_len64"; do
+      for group in "train_step_$shape/batch64_len64" "forward_$shape/batch256_len64" "evaluate_$shape/batch256_len64"; do
         cp "$target/criterion/$group/new/estimates.json" "$work/burn_${threads}_${group%%/*}.json"
       done
     done
@@ -69,6 +71,7 @@ if what != "prompt-search":
             for name, section, group, tokens in (
                 (f"train step {shape}, 64 x 64 (tokens/s)", "a_pretrain", f"train_step_{shape}", 64 * 64),
                 (f"forward {shape}, 256 x 64 (tokens/s)", "c_eval_fwd", f"forward_{shape}", 256 * 64),
+                (f"evaluation {shape}, 256 x 64 (tokens/s)", "c_eval_fwd", f"evaluate_{shape}", 256 * 64),
             ):
                 eager = next(r["tok_per_s"] for r in peer(f"torch_{threads}.json", section) if r.get("d") == d)
                 compiled = next(r["tok_per_s"] for r in peer(f"compiled_{threads}.json", section) if r.get("d") == d)

@@ -1,5 +1,6 @@
-//! Throughput on the CPU backend: one training step (batch 64 × 64 tokens, AdamW, clipping) and forward-only
-//! evaluation (batch 256 × 64 tokens), in tokens per second, for the quickstart model (d_model 64, 2 layers)
+//! Throughput on the CPU backend: one training step (batch 64 × 64 tokens, AdamW, clipping), burn's forward
+//! pass (batch 256 × 64 tokens) and evaluation as the pipeline runs it (the same 256 × 64 tokens through the
+//! forward-only engine, to per-sequence losses), in tokens per second, for the quickstart model (d_model 64, 2 layers)
 //! and a larger one (d_model 128, 4 layers), both with 4 heads. The shapes match the PyTorch peer
 //! (`shared/peers/bench_torch.py`, sections a and c) so the two compare as a ratio.
 //!
@@ -8,7 +9,7 @@
 
 use adaptbench_model::TransformerConfig;
 use adaptbench_sources::{rng, SourceSpec};
-use adaptbench_train::{sample_sequences, Batch, PretrainConfig, Trainer};
+use adaptbench_train::{mean_loss_bits, sample_sequences, Batch, PretrainConfig, Trainer};
 use burn::tensor::Device;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -60,9 +61,22 @@ fn forward_only(c: &mut Criterion) {
     }
 }
 
+fn evaluation(c: &mut Criterion) {
+    let batch_size = 256;
+    let device = Device::flex();
+    let data = sequences(batch_size);
+    for (name, d_model, n_layers) in SHAPES {
+        let model = model(d_model, n_layers).init_seeded(&device, 0);
+        let mut group = c.benchmark_group(format!("evaluate_{name}"));
+        group.throughput(Throughput::Elements((batch_size * SEQ_LEN) as u64));
+        group.bench_function("batch256_len64", |b| b.iter(|| mean_loss_bits(&model, &data, batch_size, &device)));
+        group.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = training_step, forward_only
+    targets = training_step, forward_only, evaluation
 }
 criterion_main!(benches);

@@ -63,6 +63,29 @@ fn merged_lora_equals_unmerged_within_1e_5() {
 }
 
 #[test]
+fn the_engine_evaluates_an_unmerged_lora_model_as_burn_does() {
+    let device = Device::flex();
+    let base = small().init_seeded(&device, 1);
+    let config = LoraConfig { lr: 2e-2, ..Default::default() };
+    let trained = adaptbench_adapt::finetune(config.attach(&base, 2, &device).unwrap(), &task_data(), &short_budget(), config.lr, 12, 3, &device);
+    let unmerged = trained.model.valid();
+    let (frozen, prompt) = adaptbench_model::engine_form(&unmerged).expect("no prompt");
+    // The last bit of each is never an input, so any value does.
+    let sequences = vec![vec![1, 1, 0, 1, 0, 1, 1, 0], vec![0, 0, 1, 1, 1, 0, 1, 1]];
+    let engine = adaptbench_infer::next_bit_log_probs(&frozen, &prompt, &sequences).unwrap();
+    // `outputs` feeds [BOS, x_1..x_7] for the same two sequences: position t predicts x_{t+1}.
+    let logits = outputs(&unmerged, &device);
+    for (s, row) in engine.iter().enumerate() {
+        for (t, pair) in row.iter().enumerate() {
+            let (l0, l1) = (logits[(s * 8 + t) * 2], logits[(s * 8 + t) * 2 + 1]);
+            let lse = l0.max(l1) + (-(l0 - l1).abs()).exp().ln_1p();
+            assert!((pair[0] - (l0 - lse)).abs() <= 1e-5 && (pair[1] - (l1 - lse)).abs() <= 1e-5, "sequence {s}, position {t}");
+        }
+    }
+    assert_ne!(outputs(&unmerged, &device), outputs(&base, &device), "training moved the adapters off B = 0");
+}
+
+#[test]
 fn alpha_zero_reproduces_the_base_and_alpha_one_the_adapted_model_bit_for_bit() {
     let device = Device::flex();
     let base = small().init_seeded(&device, 1);

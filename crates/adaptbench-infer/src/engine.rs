@@ -272,33 +272,57 @@ impl Workspace {
     /// - `seqs`: `[ns][T]` bits; `scores`: `[ns]`; rows of the batch: `ns · (T − 1)`, row `s·(T−1) + i` is
     ///   token `x_{i+1}` at position `L + 1 + i`, predicting `x_{i+2}`.
     pub fn score_chunk(&mut self, prep: &Prepared, inputs: &TaskInputs, seqs: &[&[u8]], scores: &mut [f64]) {
+        self.forward_chunk(prep, inputs, seqs);
+        let first = self.prompt_lp[self.path.len()];
+        let nq = seqs[0].len() - 1;
+        for (s, (score, seq)) in scores.iter_mut().zip(seqs).enumerate() {
+            *score -= first[seq[0] as usize] as f64;
+            if nq > 0 {
+                let total: f64 = (0..nq).map(|i| self.row_lp[self.rows.row(s, i)][seq[i + 1] as usize] as f64).sum();
+                *score -= total;
+            }
+        }
+    }
+
+    /// The next-bit log-probabilities `[ln P(0), ln P(1)]` at every position of `seqs[s]` given BOS + the cached
+    /// prompt, into `out[s]` (`T` entries: position `j` predicts `x_{j+1}`).
+    pub fn chunk_log_probs(&mut self, prep: &Prepared, inputs: &TaskInputs, seqs: &[&[u8]], out: &mut [Vec<[f32; 2]>]) {
+        self.forward_chunk(prep, inputs, seqs);
+        let first = self.prompt_lp[self.path.len()];
+        let nq = seqs[0].len() - 1;
+        for (s, lps) in out.iter_mut().enumerate() {
+            lps.clear();
+            lps.push(first);
+            lps.extend((0..nq).map(|i| self.row_lp[self.rows.row(s, i)]));
+        }
+    }
+
+    /// Runs the distinct task rows of a chunk through the model, leaving their next-bit log-probabilities in
+    /// `row_lp` (indexed through `rows`); `x_1` is predicted by the cached prompt's last position.
+    fn forward_chunk(&mut self, prep: &Prepared, inputs: &TaskInputs, seqs: &[&[u8]]) {
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: the CPU supports AVX2 and FMA (`has_avx2_fma`).
-            unsafe { self.score_chunk_avx2(prep, inputs, seqs, scores) };
+            unsafe { self.forward_chunk_avx2(prep, inputs, seqs) };
             return;
         }
-        self.score_chunk_portable(prep, inputs, seqs, scores);
+        self.forward_chunk_portable(prep, inputs, seqs);
     }
 
-    /// [`Workspace::score_chunk_portable`] compiled with AVX2 + FMA, so that the element-wise kernels inlined into
-    /// it are vectorised 8-wide (the default x86-64 target only has SSE2).
+    /// [`Workspace::forward_chunk_portable`] compiled with AVX2 + FMA, so that the element-wise kernels inlined
+    /// into it are vectorised 8-wide (the default x86-64 target only has SSE2).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn score_chunk_avx2(&mut self, prep: &Prepared, inputs: &TaskInputs, seqs: &[&[u8]], scores: &mut [f64]) {
-        self.score_chunk_portable(prep, inputs, seqs, scores);
+    unsafe fn forward_chunk_avx2(&mut self, prep: &Prepared, inputs: &TaskInputs, seqs: &[&[u8]]) {
+        self.forward_chunk_portable(prep, inputs, seqs);
     }
 
     #[inline(always)]
-    fn score_chunk_portable(&mut self, prep: &Prepared, inputs: &TaskInputs, seqs: &[&[u8]], scores: &mut [f64]) {
+    fn forward_chunk_portable(&mut self, prep: &Prepared, inputs: &TaskInputs, seqs: &[&[u8]]) {
         let avx2 = self.avx2;
         let (d, mlp, model) = (prep.d, prep.mlp, prep.model);
         let l = self.path.len();
         let nq = seqs[0].len() - 1;
-        // x_1 is predicted by the last prompt position, shared by all sequences.
-        for (score, seq) in scores.iter_mut().zip(seqs) {
-            *score -= self.prompt_lp[l][seq[0] as usize] as f64;
-        }
         if nq == 0 {
             return;
         }
@@ -354,10 +378,6 @@ impl Workspace {
         let hr = &mut h[..d];
         for (lp, xr) in self.row_lp.iter_mut().zip(x.chunks_exact(d)) {
             *lp = head_log_probs(prep, xr, hr);
-        }
-        for (s, seq) in seqs.iter().enumerate() {
-            let total: f64 = (0..nq).map(|i| self.row_lp[self.rows.row(s, i)][seq[i + 1] as usize] as f64).sum();
-            scores[s] -= total;
         }
     }
 }

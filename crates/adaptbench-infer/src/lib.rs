@@ -5,6 +5,7 @@
 //!
 //! - [`score_prompts`] / [`score_all_prompts`]: summed loss in bits of each task sequence given each prompt,
 //!   `−Σ_{j=1..T} log2 P(x_j | BOS, p, x_<j)`; [`all_prompts`] lists prompts in canonical order.
+//! - [`next_bit_log_probs`]: `ln P(x_j = b | BOS, p, x_<j)` at every task position, for evaluation.
 //! - [`FrozenTransformer::log_probs`]: the naive `f64` oracle the engine is tested against.
 //! - [`search_work`] ([`SearchWork`]): the FLOP accounting behind GFLOP/s figures.
 //!
@@ -18,12 +19,14 @@
 mod attention;
 mod engine;
 mod error;
+mod log_probs;
 mod math;
 mod model;
 mod reference;
 mod search;
 
 pub use error::InferError;
+pub use log_probs::next_bit_log_probs;
 pub use math::{erf, exp, gelu, sum};
 pub use model::{Dense, FrozenBlock, FrozenTransformer, ModelShape, Norm, BOS, VOCAB};
 pub use search::{all_prompts, score_all_prompts, score_prompts, search_work, SearchWork};

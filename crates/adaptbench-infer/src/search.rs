@@ -11,7 +11,7 @@ use crate::model::FrozenTransformer;
 
 /// Sequences per batch: `SEQ_CHUNK · (T − 1)` task rows go through the model together (large enough for gemm
 /// to run near peak, small enough for the activations to stay in L2).
-const SEQ_CHUNK: usize = 16;
+pub(crate) const SEQ_CHUNK: usize = 16;
 /// At most this many prompts per parallel work item; work items never depend on the thread count, so the
 /// results do not either.
 const MAX_ITEM: usize = 32;
@@ -192,18 +192,19 @@ pub fn search_work(
 
 /// The validated request and its schedule: prompts in depth-first (lexicographic) order, cut into work items
 /// whose size depends only on the number of prompts.
-struct Plan {
-    t_len: usize,
+pub(crate) struct Plan {
+    pub t_len: usize,
     /// Prompt indices in lexicographic order of their bits (a prefix comes before its extensions).
     order: Vec<usize>,
     /// Ranges of `order`, one per parallel work item.
     items: Vec<Range<usize>>,
     /// Sequence indices in lexicographic order (neighbouring sequences share prefixes).
-    seq_order: Vec<usize>,
+    pub seq_order: Vec<usize>,
 }
 
 impl Plan {
-    fn new(model: &FrozenTransformer, prompts: &[Vec<u8>], sequences: &[Vec<u8>]) -> Result<Plan, InferError> {
+    /// Validates the inputs and orders prompts and sequences for prefix sharing.
+    pub fn new(model: &FrozenTransformer, prompts: &[Vec<u8>], sequences: &[Vec<u8>]) -> Result<Plan, InferError> {
         model.validate()?;
         let first = sequences.first().ok_or(InferError::NoSequences)?;
         let t_len = first.len();

@@ -1,8 +1,8 @@
 //! The engine against the naive `f64` oracle, thread-count independence, input errors and work accounting.
 
 use adaptbench_infer::{
-    all_prompts, score_all_prompts, score_prompts, search_work, FrozenTransformer, InferError, ModelShape, SearchWork,
-    BOS,
+    all_prompts, next_bit_log_probs, score_all_prompts, score_prompts, search_work, FrozenTransformer, InferError,
+    ModelShape, SearchWork, BOS,
 };
 
 /// Deterministic bits from a 64-bit LCG (Knuth's MMIX constants), top bit of the state.
@@ -149,6 +149,48 @@ fn results_do_not_depend_on_the_thread_count() {
     let one = run(1);
     assert_eq!(one, run(2));
     assert_eq!(one, run(3));
+}
+
+#[test]
+fn per_token_log_probs_match_the_oracle_and_sum_to_the_scores() {
+    // 37 sequences, some sharing prefixes: two full chunks and a ragged one; with and without a prompt.
+    let model = small(2);
+    let mut seqs = sequences(11, 33, 9);
+    seqs.extend([seqs[0].clone(), seqs[3].clone()]);
+    seqs.push([&seqs[5][..4], &[1 - seqs[5][4]][..], &seqs[5][5..]].concat());
+    seqs.push(vec![seqs[7][0]; 9]);
+    for prompt in [vec![], vec![1, 0, 1]] {
+        let lps = next_bit_log_probs(&model, &prompt, &seqs).unwrap();
+        let scores = score_prompts(&model, std::slice::from_ref(&prompt), &seqs).unwrap();
+        for ((seq, lp), &score) in seqs.iter().zip(&lps).zip(&scores[0]) {
+            let mut tokens = vec![BOS];
+            tokens.extend(prompt.iter().chain(&seq[..seq.len() - 1]).map(|&b| b as u32));
+            let oracle = model.log_probs(&tokens);
+            assert_eq!(lp.len(), seq.len());
+            for (j, (got, want)) in lp.iter().zip(&oracle[prompt.len()..]).enumerate() {
+                for bit in 0..2 {
+                    assert!((got[bit] - want[bit]).abs() <= 1e-5, "position {j}, bit {bit}: {} vs {}", got[bit], want[bit]);
+                }
+            }
+            // The same rows, summed in the same order: the per-token path is the scoring path.
+            let nats: f64 = seq.iter().zip(lp).map(|(&x, pair)| pair[x as usize] as f64).sum();
+            assert!((-nats / std::f64::consts::LN_2 - score).abs() <= 1e-12 * score.abs());
+        }
+    }
+}
+
+#[test]
+fn per_token_log_probs_do_not_depend_on_the_thread_count() {
+    let model = small(2);
+    let seqs = sequences(5, 70, 12);
+    let run = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| next_bit_log_probs(&model, &[0, 1], &seqs).unwrap())
+    };
+    let one = run(1);
+    for threads in [2, 3] {
+        assert_eq!(run(threads), one, "{threads} threads");
+    }
 }
 
 #[test]

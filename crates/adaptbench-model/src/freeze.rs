@@ -1,4 +1,5 @@
-//! Export of a trained model to the inference crate's plain `f32` layout, for the KV-cached prompt engine.
+//! Export of a trained model to the inference crate's plain `f32` layout, for the KV-cached prompt engine and
+//! for evaluation on the CPU.
 
 use adaptbench_infer::{Dense, FrozenBlock, FrozenTransformer, Norm};
 use burn::nn::{LayerNorm, Linear};
@@ -13,6 +14,21 @@ use crate::transformer::{sinusoidal_table, Transformer};
 /// If the model carries a prompt: the engine takes prompts as tokens, per call.
 pub fn freeze(model: &Transformer) -> FrozenTransformer {
     assert!(model.prompt.is_none(), "freeze the base; the engine prepends prompts itself");
+    freeze_weights(model)
+}
+
+/// The model as the engine runs it: its weights (LoRA merged, as burn's parameters hold them) and the bits of
+/// its hard prompt (empty without a prompt). `None` for a soft prompt, which the engine, taking prompts as
+/// tokens, cannot run.
+pub fn engine_form(model: &Transformer) -> Option<(FrozenTransformer, Vec<u8>)> {
+    let bits = match &model.prompt {
+        None => Vec::new(),
+        Some(prompt) => prompt.hard_bits()?,
+    };
+    Some((freeze_weights(model), bits))
+}
+
+fn freeze_weights(model: &Transformer) -> FrozenTransformer {
     let d = model.d_model;
     let positions = match &model.position_embedding {
         Some(table) => values(table.weight.val()),

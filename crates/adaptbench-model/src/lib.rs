@@ -27,7 +27,7 @@ pub use checkpoint::{
 };
 pub use config::{Positional, TransformerConfig};
 pub use error::ModelError;
-pub use freeze::freeze;
+pub use freeze::{engine_form, freeze};
 pub use prompt::{Prompt, PromptSpace};
 pub use seeded::with_device_seed;
 pub use tokens::{model_inputs, BOS, VOCAB_SIZE};

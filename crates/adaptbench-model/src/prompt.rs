@@ -58,6 +58,23 @@ impl Prompt {
         self.len() == 0
     }
 
+    /// The bits of a hard prompt: `Some` when every row of token weights is exactly one-hot on bit 0 or 1
+    /// (then the vectors are those tokens' embeddings bit for bit), `None` otherwise.
+    pub fn hard_bits(&self) -> Option<Vec<u8>> {
+        if self.space != PromptSpace::TokenWeights {
+            return None;
+        }
+        let weights = self.weights.val().into_data().convert::<f32>().try_to_vec::<f32>().ok()?;
+        weights
+            .chunks_exact(VOCAB_SIZE)
+            .map(|row| {
+                let bit = row.iter().position(|&w| w == 1.0).filter(|&bit| bit < 2)?;
+                let one_hot = row.iter().enumerate().all(|(v, &w)| v == bit || w == 0.0);
+                one_hot.then_some(bit as u8)
+            })
+            .collect()
+    }
+
     /// The prompt vectors given the model's token embeddings.
     ///
     /// # Shapes

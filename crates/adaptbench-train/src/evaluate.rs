@@ -3,7 +3,9 @@
 //! next-bit accuracy and calibration.
 
 use adaptbench_report::mean_ci95;
-use adaptbench_model::Transformer;
+use adaptbench_infer::next_bit_log_probs;
+use adaptbench_model::fused::is_fused;
+use adaptbench_model::{engine_form, Transformer};
 use adaptbench_sources::Source;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::Device;
@@ -90,29 +92,48 @@ fn score(
     device: &Device,
     mut calibration: Option<&mut Calibration>,
 ) -> Vec<f64> {
-    let mut model_bits = Vec::with_capacity(sequences.len());
-    for chunk in sequences.chunks(batch_size) {
-        let batch = Batch::new(chunk, device);
-        let log_probs = log_softmax(model.forward(batch.inputs), 2); // [rows, seq, 2]
-        // Summed here in f64, in a fixed order: a backend reduction may split differently from run to
-        // run under rayon, which would break bit-for-bit reproducibility of the reported losses.
-        let nats: Vec<f32> = log_probs.into_data().try_to_vec::<f32>().expect("f32 log-probabilities");
-        for (sequence, row) in chunk.iter().zip(nats.chunks(2 * sequence_len(chunk))) {
+    let log_probs = engine_log_probs(model, sequences, device).unwrap_or_else(|| burn_log_probs(model, sequences, batch_size, device));
+    sequences
+        .iter()
+        .zip(&log_probs)
+        .map(|(sequence, pairs)| {
+            // Summed here in f64, in a fixed order: a backend reduction may split differently from run to run
+            // under rayon, which would break bit-for-bit reproducibility of the reported losses.
             let mut total = 0.0f64;
-            for (&x, pair) in sequence.iter().zip(row.chunks(2)) {
+            for (&x, pair) in sequence.iter().zip(pairs) {
                 total += pair[x as usize] as f64;
                 if let Some(calibration) = calibration.as_deref_mut() {
                     calibration.add((pair[1] as f64).exp(), x);
                 }
             }
-            model_bits.push(-total / (sequence.len() as f64 * std::f64::consts::LN_2));
-        }
-    }
-    model_bits
+            -total / (sequence.len() as f64 * std::f64::consts::LN_2)
+        })
+        .collect()
 }
 
-fn sequence_len(chunk: &[Vec<u8>]) -> usize {
-    chunk.first().map_or(0, Vec::len)
+/// `[ln P(x_t = 0), ln P(x_t = 1)]` at every position of every sequence from the forward-only engine
+/// (`adaptbench-infer`): on the CPU backend, for a model without a prompt or with a hard one. `None` where it
+/// does not serve (another backend, a soft prompt), and burn's forward runs instead. The two agree to 1e-5
+/// (tested); the engine is exact up to `f32` rounding and its result does not depend on the thread count.
+fn engine_log_probs(model: &Transformer, sequences: &[Vec<u8>], device: &Device) -> Option<Vec<Vec<[f32; 2]>>> {
+    if !is_fused(device, model.head.weight.val().dtype()) {
+        return None;
+    }
+    let (frozen, prompt) = engine_form(model)?;
+    next_bit_log_probs(&frozen, &prompt, sequences).ok()
+}
+
+/// The same from burn's forward, in batches of `batch_size` sequences (of one length each).
+fn burn_log_probs(model: &Transformer, sequences: &[Vec<u8>], batch_size: usize, device: &Device) -> Vec<Vec<[f32; 2]>> {
+    let mut result = Vec::with_capacity(sequences.len());
+    for chunk in sequences.chunks(batch_size) {
+        let batch = Batch::new(chunk, device);
+        let log_probs = log_softmax(model.forward(batch.inputs), 2); // [rows, seq, 2]
+        let nats: Vec<f32> = log_probs.into_data().try_to_vec::<f32>().expect("f32 log-probabilities");
+        let len = chunk.first().map_or(0, Vec::len);
+        result.extend(nats.chunks(2 * len).map(|row| row.chunks_exact(2).map(|pair| [pair[0], pair[1]]).collect()));
+    }
+    result
 }
 
 /// `−(1/n) Σ_t log2 P(x_t)` where `predictions[t] = P(x_t = 1 | x_<t)`.
@@ -143,6 +164,43 @@ mod tests {
         let (mean, ci) = mean_ci95(&[1.0, 2.0, 3.0]);
         assert_eq!(mean, 2.0);
         assert!((ci - 1.96 / 3f64.sqrt()).abs() < 1e-15);
+    }
+
+    fn assert_close(engine: &[Vec<[f32; 2]>], burn: &[Vec<[f32; 2]>]) {
+        assert_eq!(engine.len(), burn.len());
+        for (a, b) in engine.iter().zip(burn) {
+            assert_eq!(a.len(), b.len());
+            for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+                assert!((x - y).abs() <= 1e-5, "engine {x} vs burn {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_engine_and_burns_forward_agree_to_1e_5_with_and_without_a_hard_prompt() {
+        use adaptbench_model::{Prompt, TransformerConfig};
+        use adaptbench_sources::{rng, SourceSpec};
+        let device = Device::flex();
+        let mut model = TransformerConfig { d_model: 16, n_layers: 2, n_heads: 2, context: 16, ..Default::default() }.init_seeded(&device, 4);
+        let source = SourceSpec::Bern { p: 0.3 }.build().unwrap();
+        // 37 sequences: the engine's chunks of 16 and a ragged one.
+        let sequences = sample_sequences(source.as_ref(), &mut rng(6), 37, 12);
+        let engine = engine_log_probs(&model, &sequences, &device).expect("the engine serves a base on flex");
+        assert_close(&engine, &burn_log_probs(&model, &sequences, 10, &device));
+        model.prompt = Some(Prompt::hard(&[1, 0, 1, 1], &device));
+        let engine = engine_log_probs(&model, &sequences, &device).expect("the engine serves a hard prompt on flex");
+        assert_close(&engine, &burn_log_probs(&model, &sequences, 10, &device));
+    }
+
+    #[test]
+    fn a_soft_prompt_is_evaluated_by_burns_forward() {
+        use adaptbench_model::{Prompt, PromptSpace, TransformerConfig};
+        use burn::tensor::{Tensor, TensorData};
+        let device = Device::flex();
+        let mut model = TransformerConfig { d_model: 16, n_heads: 2, context: 12, ..Default::default() }.init_seeded(&device, 4);
+        let weights = Tensor::from_data(TensorData::new(vec![0.9f32, 0.1, 0.0, 0.0, 1.0, 0.0], [2, 3]), &device);
+        model.prompt = Some(Prompt::new(weights, PromptSpace::TokenWeights));
+        assert!(engine_log_probs(&model, &[vec![1, 0, 1]], &device).is_none());
     }
 
     #[test]
