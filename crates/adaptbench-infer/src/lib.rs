@@ -1,5 +1,6 @@
-//! Exact, fast forward-only inference of a frozen decoder-only Transformer for exhaustive prompt search
-//! (DESIGN.md §6, "Speed"): score every binary prompt on every task sequence. No burn dependency: the trained
+//! Exact, fast forward-only inference of a frozen decoder-only Transformer (DESIGN.md §6, "Speed"): score every
+//! binary prompt on every task sequence for exhaustive prompt search, and every token of the evaluation sets on
+//! the CPU backend. No burn dependency: the trained
 //! weights are copied into [`FrozenTransformer`] (burn's row-major layouts), and the engine runs on the CPU with
 //! gemm and rayon.
 //!
