@@ -7,7 +7,7 @@
 //!     cargo bench --bench transformer                       # all cores
 //!     RAYON_NUM_THREADS=1 cargo bench --bench transformer   # one thread
 
-use adaptbench_model::TransformerConfig;
+use adaptbench_model::{Transformer, TransformerConfig};
 use adaptbench_sources::{rng, SourceSpec};
 use adaptbench_train::{mean_loss_bits, sample_sequences, Batch, PretrainConfig, Trainer};
 use burn::tensor::Device;
@@ -43,35 +43,34 @@ fn training_step(c: &mut Criterion) {
     }
 }
 
-fn forward_only(c: &mut Criterion) {
+/// Batch 256 × 64 through each shape's freshly initialised model: `run(model, sequences, device)` is one
+/// iteration of the group `{prefix}_{shape}/batch256_len64`.
+fn inference_groups(c: &mut Criterion, prefix: &str, run: impl Fn(&Transformer, &[Vec<u8>], &Device)) {
     let batch_size = 256;
     let device = Device::flex();
     let data = sequences(batch_size);
     for (name, d_model, n_layers) in SHAPES {
         let model = model(d_model, n_layers).init_seeded(&device, 0);
-        let mut group = c.benchmark_group(format!("forward_{name}"));
+        let mut group = c.benchmark_group(format!("{prefix}_{name}"));
         group.throughput(Throughput::Elements((batch_size * SEQ_LEN) as u64));
-        group.bench_function("batch256_len64", |b| {
-            b.iter(|| {
-                let batch = Batch::new(&data, &device);
-                model.forward(batch.inputs).into_data()
-            })
-        });
+        group.bench_function("batch256_len64", |b| b.iter(|| run(&model, &data, &device)));
         group.finish();
     }
 }
 
+/// burn's forward pass to logits (what soft prompts and the wgpu backend evaluate with).
+fn forward_only(c: &mut Criterion) {
+    inference_groups(c, "forward", |model, data, device| {
+        let batch = Batch::new(data, device);
+        std::hint::black_box(model.forward(batch.inputs).into_data());
+    });
+}
+
+/// Evaluation as the pipeline runs it on the CPU: the forward-only engine, to per-sequence losses.
 fn evaluation(c: &mut Criterion) {
-    let batch_size = 256;
-    let device = Device::flex();
-    let data = sequences(batch_size);
-    for (name, d_model, n_layers) in SHAPES {
-        let model = model(d_model, n_layers).init_seeded(&device, 0);
-        let mut group = c.benchmark_group(format!("evaluate_{name}"));
-        group.throughput(Throughput::Elements((batch_size * SEQ_LEN) as u64));
-        group.bench_function("batch256_len64", |b| b.iter(|| mean_loss_bits(&model, &data, batch_size, &device)));
-        group.finish();
-    }
+    inference_groups(c, "evaluate", |model, data, device| {
+        std::hint::black_box(mean_loss_bits(model, data, data.len(), device));
+    });
 }
 
 criterion_group! {

@@ -19,7 +19,8 @@ pub struct EvalConfig {
     pub seeds: Vec<u64>,
     /// Evaluation sequences per source and seed. Default: 512.
     pub sequences: usize,
-    /// Sequences per forward pass. Default: 512.
+    /// Sequences per forward pass where burn evaluates (soft prompts, wgpu; the CPU engine takes fixed chunks of
+    /// 16). Default: 512.
     pub batch_size: usize,
     /// Interpolation weights α of the WiSE-FT sweep, each in [0, 1]. Default: 0, 0.1, …, 1.
     pub alphas: Vec<f64>,

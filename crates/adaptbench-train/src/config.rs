@@ -41,7 +41,8 @@ pub struct PretrainConfig {
     pub eval_every: usize,
     /// Held-out sequences (fixed for the run, disjoint seed from training). Default: 2048.
     pub eval_sequences: usize,
-    /// Sequences per forward pass during evaluation. Default: 512.
+    /// Sequences per forward pass during evaluation where burn evaluates (wgpu; the CPU engine takes fixed
+    /// chunks of 16). Default: 512.
     pub eval_batch_size: usize,
 }
 
