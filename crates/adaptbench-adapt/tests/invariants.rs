@@ -11,6 +11,7 @@ use adaptbench_adapt::{
 use adaptbench_model::{Transformer, TransformerConfig};
 use adaptbench_sources::SourceSpec;
 use burn::module::Module;
+use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 fn small() -> TransformerConfig {
@@ -26,10 +27,21 @@ fn short_budget() -> FinetuneConfig {
     FinetuneConfig { steps: 12, batch_size: 8, warmup_steps: 2, ..Default::default() }
 }
 
-fn outputs(model: &Transformer, device: &Device) -> Vec<f32> {
+/// `[BOS, x_1..x_7]` of two fixed sequences, `[2, 8]`.
+fn inputs(device: &Device) -> Tensor<2, Int> {
     let ids: Vec<i64> = vec![2, 1, 1, 0, 1, 0, 1, 1, 2, 0, 0, 1, 1, 1, 0, 1];
-    let tokens = Tensor::<2, Int>::from_data(TensorData::new(ids, [2, 8]), device);
-    model.forward(tokens).into_data().try_to_vec::<f32>().unwrap()
+    Tensor::<2, Int>::from_data(TensorData::new(ids, [2, 8]), device)
+}
+
+fn outputs(model: &Transformer, device: &Device) -> Vec<f32> {
+    model.forward(inputs(device)).into_data().try_to_vec::<f32>().unwrap()
+}
+
+/// LoRA (the default targets) attached to `base` and trained for 12 steps at a high learning rate, unmerged.
+fn trained_lora(base: &Transformer, device: &Device) -> Transformer {
+    let config = LoraConfig { lr: 2e-2, ..Default::default() };
+    let attached = config.attach(base, 2, device).unwrap();
+    adaptbench_adapt::finetune(attached, &task_data(), &short_budget(), config.lr, 12, 3, device).model.valid()
 }
 
 
@@ -50,9 +62,7 @@ fn lora_with_b_zero_gives_exactly_the_base_outputs() {
 fn merged_lora_equals_unmerged_within_1e_5() {
     let device = Device::flex();
     let base = small().init_seeded(&device, 1);
-    let config = LoraConfig { lr: 2e-2, ..Default::default() };
-    let trained = adaptbench_adapt::finetune(config.attach(&base, 2, &device).unwrap(), &task_data(), &short_budget(), config.lr, 12, 3, &device);
-    let unmerged = trained.model.valid();
+    let unmerged = trained_lora(&base, &device);
     let merged = adaptbench_adapt::lora_merge(unmerged.clone());
     let (a, b) = (outputs(&unmerged, &device), outputs(&merged, &device));
     assert_ne!(a, outputs(&base, &device), "training moved the adapters off B = 0");
@@ -66,22 +76,16 @@ fn merged_lora_equals_unmerged_within_1e_5() {
 fn the_engine_evaluates_an_unmerged_lora_model_as_burn_does() {
     let device = Device::flex();
     let base = small().init_seeded(&device, 1);
-    let config = LoraConfig { lr: 2e-2, ..Default::default() };
-    let trained = adaptbench_adapt::finetune(config.attach(&base, 2, &device).unwrap(), &task_data(), &short_budget(), config.lr, 12, 3, &device);
-    let unmerged = trained.model.valid();
+    let unmerged = trained_lora(&base, &device);
     let (frozen, prompt) = adaptbench_model::engine_form(&unmerged).expect("no prompt");
-    // The last bit of each is never an input, so any value does.
+    // The sequences whose `[BOS, x_1..x_7]` are `inputs`; the last bit of each is never an input, so any value does.
     let sequences = vec![vec![1, 1, 0, 1, 0, 1, 1, 0], vec![0, 0, 1, 1, 1, 0, 1, 1]];
     let engine = adaptbench_infer::next_bit_log_probs(&frozen, &prompt, &sequences).unwrap();
-    // `outputs` feeds [BOS, x_1..x_7] for the same two sequences: position t predicts x_{t+1}.
-    let logits = outputs(&unmerged, &device);
-    for (s, row) in engine.iter().enumerate() {
-        for (t, pair) in row.iter().enumerate() {
-            let (l0, l1) = (logits[(s * 8 + t) * 2], logits[(s * 8 + t) * 2 + 1]);
-            let lse = l0.max(l1) + (-(l0 - l1).abs()).exp().ln_1p();
-            assert!((pair[0] - (l0 - lse)).abs() <= 1e-5 && (pair[1] - (l1 - lse)).abs() <= 1e-5, "sequence {s}, position {t}");
-        }
+    let burn = log_softmax(unmerged.forward(inputs(&device)), 2).into_data().try_to_vec::<f32>().unwrap(); // [2, 8, 2]
+    for (engine, burn) in engine.iter().flatten().flatten().zip(&burn) {
+        assert!((engine - burn).abs() <= 1e-5, "engine {engine} vs burn {burn}");
     }
+    assert_eq!(engine.iter().map(Vec::len).sum::<usize>() * 2, burn.len());
     assert_ne!(outputs(&unmerged, &device), outputs(&base, &device), "training moved the adapters off B = 0");
 }
 

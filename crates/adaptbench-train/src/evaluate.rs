@@ -114,8 +114,8 @@ fn score(
 /// `[ln P(x_t = 0), ln P(x_t = 1)]` at every position of every sequence from the forward-only engine
 /// (`adaptbench-infer`): on the CPU backend, for a model without a prompt or with a hard one. `None` where it
 /// does not serve (another backend, a soft prompt; an input the engine rejects, e.g. no sequences), and burn's
-/// forward runs instead. The two agree to 1e-5
-/// (tested); the engine is exact up to `f32` rounding and its result does not depend on the thread count.
+/// forward runs instead. The two agree to 1e-5 (tested); the engine is exact up to `f32` rounding and its
+/// result does not depend on the thread count.
 fn engine_log_probs(model: &Transformer, sequences: &[Vec<u8>], device: &Device) -> Option<Vec<Vec<[f32; 2]>>> {
     if !is_fused(device, model.head.weight.val().dtype()) {
         return None;
