@@ -124,6 +124,8 @@ fn bad_configs_exit_with_code_2_naming_the_key_and_write_nothing() {
         ("name = \"tiny\"", "name = \"../escape\"", "name = \"../escape\""),
         ("l_max = 2", "l_max = 5", "methods.hard_prompt.l_max = 5"),
         ("length = 2", "length = 2\nspace = \"pixels\"", "unknown variant `pixels`"),
+        // tiny.toml's model has one block, block 0.
+        ("[methods.reft]\nr = 2", "[methods.reft]\nr = 2\nlayers = [1]", "methods.reft.layers = [1]"),
         ("p = 0.9", "p = 1.0", "task.source.p = 1"),
         ("sequences = 16", "sequences = 1", "eval.sequences = 1"),
         // Every point of a grid is validated before any work, and the error names the point.
@@ -296,9 +298,9 @@ fn run_writes_metrics_report_and_figures_with_the_schema_and_finite_numbers() {
     let mandated = "method,params,seed,alpha,eval_source,role,loss_bits,loss_ci95,excess_bits,accuracy,ece,trainable_params,adapt_seconds";
     assert_eq!(header[..13].join(","), mandated);
     let rows = metrics(&out.join("metrics.csv"));
-    // 2 seeds × (base at α = 0 + 5 weight methods × 3 α + 2 prompt methods × α ∈ {0, 1}) × 3 sources
+    // 2 seeds × (base at α = 0 + 5 weight methods and reft × 3 α + 2 prompt methods × α ∈ {0, 1}) × 3 sources
     // (task, pretraining, short-coin).
-    assert_eq!(rows.len(), 2 * (1 + 5 * 3 + 2 * 2) * 3);
+    assert_eq!(rows.len(), 2 * (1 + 6 * 3 + 2 * 2) * 3);
     let column = |name: &str| header.iter().position(|h| h == name).unwrap();
     for row in &rows {
         for (i, field) in row.iter().enumerate().skip(2) {
@@ -319,9 +321,9 @@ fn run_writes_metrics_report_and_figures_with_the_schema_and_finite_numbers() {
         assert_eq!(&row[column("eval_len")], expected_len);
     }
     // Hand count for tiny.toml (d 16, 1 layer, MLP 64, context 24): 48 + 384 + 3,280 + 32 + 34 = 3,778 for
-    // `full`; head 16·2 + 2 = 34; LoRA r = 2 on q, v: 2 × (16·2 + 2·16) = 128; a soft prompt of 2 vectors 2·16 = 32;
-    // a hard prompt trains nothing.
-    let counts = [("full", "3778"), ("head", "34"), ("embed", "48"), ("lp_ft", "3778"), ("lora", "128"), ("none", "0")];
+    // `full`; head 16·2 + 2 = 34; LoRA r = 2 on q, v: 2 × (16·2 + 2·16) = 128; ReFT r = 2 after the one block:
+    // R̃ 2·16 + W 16·2 + b 2 = 66; a soft prompt of 2 vectors 2·16 = 32; a hard prompt trains nothing.
+    let counts = [("full", "3778"), ("head", "34"), ("embed", "48"), ("lp_ft", "3778"), ("lora", "128"), ("reft", "66"), ("none", "0")];
     for (method, expected) in counts.into_iter().chain([("soft_prompt", "32"), ("hard_prompt", "0")]) {
         assert!(rows.iter().filter(|r| &r[0] == method).all(|r| &r[column("trainable_params")] == expected), "{method}");
     }
@@ -342,6 +344,30 @@ fn run_writes_metrics_report_and_figures_with_the_schema_and_finite_numbers() {
 }
 
 #[test]
+fn an_untrained_base_is_adapted_and_the_report_says_so_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("untrained.toml");
+    let original = fs::read_to_string(TINY).unwrap();
+    fs::write(&config, original.replacen("steps = 40", "steps = 0", 1)).unwrap();
+    let out = dir.path().join("run");
+    let output = adaptbench(&["run", config.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"], &dir.path().join("cache"));
+    assert!(output.status.success(), "{}", text(&output));
+    let summary: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("pretrain.json")).unwrap()).unwrap();
+    assert_eq!((summary["steps"].as_u64(), summary["tokens"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(summary["train_tokens_per_second"].as_f64(), Some(0.0));
+    // A random network is far from the floor of mix(0.2, 0.7) (a trained one is within 0.02 bits/token).
+    assert!(summary["excess_bits"].as_f64().unwrap() > 0.02, "{summary}");
+    let (_, rows) = read_rows(&out.join("pretrain.csv"));
+    assert!(rows.is_empty(), "no step, no learning curve");
+    assert!(!out.join("figures/pretrain.svg").exists());
+    let report = fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("- Base: **untrained**, the freshly initialised network (`pretrain.steps = 0`)"), "{report}");
+    assert!(!report.contains("figures/pretrain.svg") && !report.contains("NaN"), "{report}");
+    let methods: std::collections::BTreeSet<String> = metrics(&out.join("metrics.csv")).iter().map(|row| row[0].to_string()).collect();
+    assert_eq!(methods.len(), 9, "the base and every method of tiny.toml: {methods:?}");
+}
+
+#[test]
 fn a_model_update_scores_every_adaptation_on_a_second_base_pretrained_with_seed_b() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
@@ -354,8 +380,8 @@ fn a_model_update_scores_every_adaptation_on_a_second_base_pretrained_with_seed_
     let header = csv::Reader::from_path(out.join("model_update.csv")).unwrap().headers().unwrap().iter().collect::<Vec<_>>().join(",");
     assert_eq!(header, "method,params,seed,eval_source,role,base,loss_bits,excess_bits,excess_ci95");
     let updates = metrics(&out.join("model_update.csv"));
-    // 2 seeds × (the base + 7 methods) × 3 sources × 2 bases.
-    assert_eq!(updates.len(), 2 * 8 * 3 * 2);
+    // 2 seeds × (the base + 8 methods) × 3 sources × 2 bases.
+    assert_eq!(updates.len(), 2 * 9 * 3 * 2);
     // On the base it was found on, an adaptation's row is its metrics.csv row at α = 1 (α = 0 for the base
     // itself), to the bit.
     let rows = metrics(&out.join("metrics.csv"));
@@ -387,7 +413,7 @@ fn a_model_update_scores_every_adaptation_on_a_second_base_pretrained_with_seed_
 
     assert!(out.join("figures/model_update.svg").is_file());
     let report = fs::read_to_string(out.join("report.md")).unwrap();
-    for needle in ["## Model update", "pretrained with seed 1) and moved unchanged onto the base pretrained with seed 2", "| hard_prompt", "| lora (r=2", "figures/model_update.svg"] {
+    for needle in ["## Model update", "pretrained with seed 1) and moved unchanged onto the base pretrained with seed 2", "| hard_prompt", "| lora (r=2", "| reft (r=2", "figures/model_update.svg"] {
         assert!(report.contains(needle), "{needle} missing from report.md:\n{report}");
     }
     // `report` redraws the section and the figure from model_update.csv alone.
@@ -404,7 +430,7 @@ fn a_model_update_scores_every_adaptation_on_a_second_base_pretrained_with_seed_
     let out = dir.path().join("no-end");
     let output = adaptbench(&["run", no_end.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--threads", "1"], &cache);
     assert!(output.status.success(), "run failed:\n{}", text(&output));
-    assert_eq!(metrics(&out.join("model_update.csv")).len(), 2 * 8 * 3 * 2);
+    assert_eq!(metrics(&out.join("model_update.csv")).len(), 2 * 9 * 3 * 2);
 }
 
 #[test]

@@ -63,10 +63,10 @@ fn a_grid_writes_every_point_with_choices_and_two_jobs_equal_one_bit_for_bit() {
     for table in TABLES {
         assert_eq!(without_timing(&serial.join(table)), without_timing(&parallel.join(table)), "{table}");
     }
-    // 4 points × 2 seeds × (base + 2 full candidates + 4 weight + 2 prompt methods) cells, one choice each
-    // per (point, seed, method): 8 methods with the base.
+    // 4 points × 2 seeds × (base + 2 full candidates + 4 weight + 2 prompt methods + reft) cells, one choice each
+    // per (point, seed, method): 9 methods with the base.
     let choices = without_timing(&serial.join("choices.csv"));
-    assert_eq!(choices.len(), 4 * 2 * 8);
+    assert_eq!(choices.len(), 4 * 2 * 9);
     assert_eq!(without_timing(&serial.join("points.csv")).len(), 4 * 2);
     let metrics = fs::read_to_string(serial.join("metrics.csv")).unwrap();
     assert!(metrics.lines().next().unwrap().ends_with(",point,selected,task.sequences,task.source"));

@@ -23,16 +23,19 @@ pub enum InterpolationError {
 /// θ(α) = (1 − α)·θ_base + α·θ_adapted for every parameter, on the base's device.
 ///
 /// Both models must have the same parameters (paths and shapes); reparameterised models (LoRA) must be
-/// merged first, so that for LoRA α scales the merged delta: W + α·(α_lora/r)·B·A (DESIGN.md §5). The ends are
-/// exact: α = 0 returns the base's tensors and α = 1 the adapted ones, bit for bit, and a parameter equal in
-/// both models (frozen during adaptation) is kept as it is for every α.
+/// merged first, so that for LoRA α scales the merged delta: W + α·(α_lora/r)·B·A (DESIGN.md §5). A ReFT
+/// intervention is no weight delta: it is carried over with its edit scaled, h + α·Rᵀ(W h + b − R h), and
+/// dropped at α = 0. The ends are exact: α = 0 returns the base's tensors and α = 1 the adapted ones, bit for
+/// bit, and a parameter equal in both models (frozen during adaptation) is kept as it is for every α.
 pub fn interpolate(base: &Transformer, adapted: &Transformer, alpha: f64) -> Result<Transformer, InterpolationError> {
     if !(0.0..=1.0).contains(&alpha) {
         return Err(InterpolationError::Alpha(alpha));
     }
-    check_same_structure(base, adapted)?;
-    let mut adapted: HashMap<String, Vec<f32>> = parameter_values(adapted).into_iter().collect();
-    Ok(ByPath::apply(base.clone(), |path, base| {
+    let mut weights = adapted.clone();
+    let intervention = weights.intervention.take().filter(|_| alpha > 0.0).map(|edit| edit.scaled(alpha));
+    check_same_structure(base, &weights)?;
+    let mut adapted: HashMap<String, Vec<f32>> = parameter_values(&weights).into_iter().collect();
+    let mut interpolated = ByPath::apply(base.clone(), |path, base| {
         let adapted = adapted.remove(path).expect("structures were checked to match");
         if alpha == 0.0 || base == adapted.as_slice() {
             None
@@ -46,7 +49,9 @@ pub fn interpolate(base: &Transformer, adapted: &Transformer, alpha: f64) -> Res
                     .collect(),
             )
         }
-    }))
+    });
+    interpolated.intervention = intervention;
+    Ok(interpolated)
 }
 
 pub(crate) fn check_same_structure(base: &Transformer, adapted: &Transformer) -> Result<(), InterpolationError> {

@@ -12,9 +12,10 @@ use crate::trainable::parameter_values;
 
 /// `adapted` (found on `found_on`) moved to `other`: every weight becomes
 /// `other + (adapted − found_on)` — exactly `other` where the adaptation left it unchanged (frozen weights, so
-/// a prompt method moves nothing but its prompt) — and the prompt, if any, is carried over unchanged. A hard
-/// prompt is stored as token weights, so on the other base it reads that base's token embeddings: the same
-/// tokens.
+/// a prompt method or ReFT moves nothing but its prompt or intervention) — and the prompt or intervention, if
+/// any, is carried over unchanged. A hard prompt is stored as token weights, so on the other base it reads that
+/// base's token embeddings: the same tokens. A ReFT edit keeps its subspace, found in `found_on`'s residual
+/// stream.
 ///
 /// `adapted` must have `found_on`'s weights (LoRA merged first) and `other` the same structure.
 pub fn transplant(
@@ -25,6 +26,7 @@ pub fn transplant(
     check_same_structure(found_on, other)?;
     let mut weights_only = adapted.clone();
     weights_only.prompt = None;
+    weights_only.intervention = None;
     check_same_structure(found_on, &weights_only)?;
     let by_path = |model: &Transformer| -> HashMap<String, Vec<f32>> { parameter_values(model).into_iter().collect() };
     let (before, mut after) = (by_path(found_on), by_path(&weights_only));
@@ -39,5 +41,6 @@ pub fn transplant(
         })
     });
     moved.prompt = adapted.prompt.clone();
+    moved.intervention = adapted.intervention.clone();
     Ok(moved)
 }

@@ -156,7 +156,8 @@ fn train_base(
         tokens,
         train_seconds: outcome.train_seconds,
         wall_seconds: outcome.wall_seconds,
-        train_tokens_per_second: tokens as f64 / outcome.train_seconds,
+        // An untrained base (steps = 0) ran no step: 0, not the NaN of 0/0 (which JSON cannot hold).
+        train_tokens_per_second: if tokens == 0 { 0.0 } else { tokens as f64 / outcome.train_seconds },
         parameters: config.model.total_params(),
     };
     let json = serde_json::to_string_pretty(&summary).expect("a summary serialises");
@@ -174,6 +175,23 @@ pub fn read_summary(path: &Path) -> Result<PretrainSummary> {
 /// The one-paragraph summary of a base, as `adaptbench pretrain` prints it.
 pub fn describe_base(config: &ExperimentConfig, base: &Base, environment: &Environment, out: &Path) -> String {
     let (m, s) = (&config.model, &base.summary);
+    let scores = format!(
+        "On {} held-out sequences it scores {:.4} bits/token against the exact Bayes floor of {:.4}: excess {:+.5} ± \
+         {:.5} bits/token (95% CI). Results in {}.",
+        s.eval_sequences,
+        s.eval_loss_bits,
+        s.bayes_loss_bits,
+        s.excess_bits,
+        s.excess_ci95,
+        out.display()
+    );
+    if s.steps == 0 {
+        return format!(
+            "An untrained base (pretrain.steps = 0): the freshly initialised {}-layer, d_model {} Transformer ({} \
+             parameters, init seed from seed {}), never trained on {}. {scores}",
+            m.n_layers, m.d_model, s.parameters, config.seed, config.pretrain.source
+        );
+    }
     let provenance = if base.cache_hit {
         format!("Reused the cached base (trained earlier in {:.0} s).", s.wall_seconds)
     } else {
@@ -188,8 +206,7 @@ pub fn describe_base(config: &ExperimentConfig, base: &Base, environment: &Envir
     };
     format!(
         "Pretrained a {}-layer, d_model {} Transformer ({} parameters) on {} for {} steps × {} sequences × {} tokens \
-         ({:.2}M tokens, seed {}). {provenance} On {} held-out sequences it scores {:.4} bits/token against the exact \
-         Bayes floor of {:.4}: excess {:+.5} ± {:.5} bits/token (95% CI). Results in {}.",
+         ({:.2}M tokens, seed {}). {provenance} {scores}",
         m.n_layers,
         m.d_model,
         s.parameters,
@@ -199,11 +216,5 @@ pub fn describe_base(config: &ExperimentConfig, base: &Base, environment: &Envir
         config.pretrain.seq_len,
         s.tokens as f64 / 1e6,
         config.seed,
-        s.eval_sequences,
-        s.eval_loss_bits,
-        s.bayes_loss_bits,
-        s.excess_bits,
-        s.excess_ci95,
-        out.display()
     )
 }

@@ -69,8 +69,8 @@ fn recorded_manifest(path: &Path) -> Option<serde_json::Value> {
     std::fs::read_to_string(path).ok().and_then(|text| serde_json::from_str(&text).ok())
 }
 
-/// Writes `DIR/report.md`, `DIR/figures/interpolation.svg` and `DIR/figures/pretrain.svg` (from
-/// `base_dir/pretrain.csv`), and with a `[model_update]` table the model-update section and
+/// Writes `DIR/report.md`, `DIR/figures/interpolation.svg` and, for a trained base, `DIR/figures/pretrain.svg`
+/// (from `base_dir/pretrain.csv`), and with a `[model_update]` table the model-update section and
 /// `DIR/figures/model_update.svg`; returns the report's text. `wall_seconds` is the run's wall time when it
 /// has just finished (`None` when redrawn).
 pub fn write_run_documents(
@@ -89,6 +89,7 @@ pub fn write_run_documents(
         task_sequences: config.task.sequences,
         task_len: config.layout.task_len,
         pretrain_source: config.pretrain.source.to_string(),
+        untrained: summary.steps == 0,
         base_excess_bits: summary.excess_bits,
         base_excess_ci95: summary.excess_ci95,
         seeds: config.eval.seeds.clone(),
@@ -105,8 +106,11 @@ pub fn write_run_documents(
     }
     write_atomically(&dir.join("report.md"), report.as_bytes())?;
     interpolation_svg(rows, &dir.join("figures/interpolation.svg"))?;
-    let points: Vec<PretrainRow> = read_csv(&base_dir.join("pretrain.csv"))?;
-    pretrain_svg(&points, &dir.join("figures/pretrain.svg"))?;
+    // An untrained base has no learning curve to draw.
+    if summary.steps > 0 {
+        let points: Vec<PretrainRow> = read_csv(&base_dir.join("pretrain.csv"))?;
+        pretrain_svg(&points, &dir.join("figures/pretrain.svg"))?;
+    }
     Ok(report)
 }
 
@@ -185,6 +189,7 @@ pub fn write_search_documents(dir: &Path, config: &ExperimentConfig, config_path
         predictors: search.predictors.iter().map(|kind| kind.to_string()).collect(),
         task: config.task.source.build()?.name(),
         pretrain_source: config.pretrain.source.to_string(),
+        untrained: config.pretrain.steps == 0,
         task_len: search.task_len,
         max_prompt_len: search.l_max,
         task_sequences: config.task.sequences,

@@ -346,7 +346,7 @@ mod tests {
     fn a_plain_config_is_one_point_with_one_candidate_per_method() {
         let grid = Grid::parse(BASE, "g").unwrap();
         assert!(grid.is_single());
-        assert_eq!(grid.points[0].candidates.len(), 7);
+        assert_eq!(grid.points[0].candidates.len(), 8);
         assert!(grid.point_rows().is_empty());
     }
 

@@ -21,7 +21,7 @@ impl ExperimentConfig {
             .validate("finetune", self.task.sequences)
             .map_err(|error| as_config_error("finetune", error))?;
         self.methods
-            .validate("methods", self.layout.prompt_max_len)
+            .validate("methods", self.layout.prompt_max_len, &self.model)
             .map_err(|error| as_config_error("methods", error))?;
         self.eval.validate("eval", self.model.context).map_err(|error| as_config_error("eval", error))?;
         self.validate_prompted_lengths()?;
@@ -124,7 +124,7 @@ mod tests {
         assert_eq!(config.model, TransformerConfig::default());
         assert_eq!(config.pretrain, PretrainConfig::default());
         assert_eq!(config.methods, MethodsConfig::default());
-        assert_eq!(config.methods.configured().len(), 7, "every weight and prompt method by default");
+        assert_eq!(config.methods.configured().len(), 8, "every weight, prompt and representation method by default");
     }
 
     #[test]
@@ -146,6 +146,12 @@ mod tests {
             ("[[eval.ood]]\nname = \"long\"\nsource = { kind = \"bern\", p = 0.5 }\nlen = 65", "eval.ood[0].len = 65"),
             ("[task]\nsequences = 0", "task.sequences = 0"),
             ("[finetune]\nsteps = 0", "finetune.steps = 0"),
+            // The default model: d_model 64, 2 blocks, context 64.
+            ("[methods.reft]\nr = 65", "methods.reft.r = 65 is invalid: allowed range 1..=model.d_model = 64"),
+            ("[methods.reft]\nlayers = [2]", "methods.reft.layers = [2] is invalid: distinct blocks in ascending order, each in 0..=1"),
+            ("[methods.reft]\nlayers = [1, 0]", "methods.reft.layers = [1, 0]"),
+            ("[methods.reft]\npositions = { last = 0 }", "methods.reft.positions = 0 is invalid: k in 1..=model.context = 64"),
+            ("[methods.reft]\npositions = \"middle\"", "unknown variant `middle`"),
         ] {
             let message = parse(&format!("name = \"x\"\n{text}")).unwrap_err().to_string();
             assert!(message.contains(key), "{text}: {message}");

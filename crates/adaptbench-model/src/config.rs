@@ -168,6 +168,7 @@ impl TransformerConfig {
             final_norm: norm(),
             head: linear(d, 2),
             prompt: None,
+            intervention: None,
             d_model: d,
             context: self.context,
             layer_norm_eps: self.layer_norm_eps,

@@ -11,16 +11,21 @@ use crate::transformer::{sinusoidal_table, Transformer};
 /// [`FrozenTransformer`]; positions become a `[context, d_model]` table, learned or sinusoidal.
 ///
 /// # Panics
-/// If the model carries a prompt: the engine takes prompts as tokens, per call.
+/// If the model carries a prompt (the engine takes prompts as tokens, per call) or an intervention (which the
+/// engine does not run).
 pub fn freeze(model: &Transformer) -> FrozenTransformer {
     assert!(model.prompt.is_none(), "freeze the base; the engine prepends prompts itself");
+    assert!(model.intervention.is_none(), "the engine runs no ReFT intervention");
     freeze_weights(model)
 }
 
 /// The model as the engine runs it: its weights (LoRA merged, as burn's parameters hold them) and the bits of
 /// its hard prompt (empty without a prompt). `None` for a soft prompt, which the engine, taking prompts as
-/// tokens, cannot run.
+/// tokens, cannot run, and for a ReFT intervention, which it does not run either.
 pub fn engine_form(model: &Transformer) -> Option<(FrozenTransformer, Vec<u8>)> {
+    if model.intervention.is_some() {
+        return None;
+    }
     let bits = match &model.prompt {
         None => Vec::new(),
         Some(prompt) => prompt.hard_bits()?,

@@ -13,6 +13,7 @@ mod config;
 mod error;
 mod freeze;
 pub mod fused;
+mod intervention;
 mod prompt;
 mod rows;
 mod seeded;
@@ -28,6 +29,7 @@ pub use checkpoint::{
 pub use config::{Positional, TransformerConfig};
 pub use error::ModelError;
 pub use freeze::{engine_form, freeze};
+pub use intervention::{orthonormal_rows, Intervention, InterventionPositions, LoReft};
 pub use prompt::{Prompt, PromptSpace};
 pub use seeded::with_device_seed;
 pub use tokens::{model_inputs, BOS, VOCAB_SIZE};

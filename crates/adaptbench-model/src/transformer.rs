@@ -1,7 +1,8 @@
 //! The decoder-only Transformer: token (and position) embeddings, pre-LN blocks, final LayerNorm, a 2-logit
 //! head. `forward(tokens)` is a thin layer over `forward_embeddings(embeds)` so that soft prompts can prepend
 //! embedding vectors and hard prompts prepend tokens through one model; a model carrying a [`Prompt`] inserts
-//! its vectors after BOS itself, so a prompted model keeps the base's inputs and outputs.
+//! its vectors after BOS itself, so a prompted model keeps the base's inputs and outputs; a model carrying an
+//! [`Intervention`] (ReFT) edits its residual stream after the chosen blocks.
 
 use burn::module::Module;
 use burn::nn::{Embedding, LayerNorm, Linear};
@@ -10,8 +11,9 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::block::Block;
 use crate::fused::layer_norm;
-use crate::rows::linear_rows;
+use crate::intervention::Intervention;
 use crate::prompt::Prompt;
+use crate::rows::linear_rows;
 
 /// Decoder-only pre-LN Transformer over {0, 1, BOS} predicting the next bit.
 #[derive(Module, Debug)]
@@ -24,6 +26,8 @@ pub struct Transformer {
     pub head: Linear,
     /// Prompt vectors inserted after BOS (`None` for the base and every weight method).
     pub prompt: Option<Prompt>,
+    /// LoReFT edits of the residual stream (`None` for the base and every other method).
+    pub intervention: Option<Intervention>,
     pub d_model: usize,
     pub context: usize,
     /// The LayerNorms' epsilon (burn keeps it private to the modules; the inference export needs it).
@@ -73,8 +77,11 @@ impl Transformer {
         let device = embeds.device();
         let positions = self.positions(total, &device).reshape([1, total, d_model]); // [1, total, d_model]
         let mut x = embeds + positions; // [batch, total, d_model]
-        for block in &self.blocks {
+        for (layer, block) in self.blocks.iter().enumerate() {
             x = block.forward(x, self.layer_norm_eps);
+            if let Some(intervention) = &self.intervention {
+                x = intervention.apply(layer, x);
+            }
         }
         let logits = linear_rows(&self.head, layer_norm(&self.final_norm, x, self.layer_norm_eps)); // [batch, total, 2]
         if k == 0 {

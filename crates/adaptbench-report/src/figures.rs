@@ -18,7 +18,7 @@ use crate::pretrain::PretrainRow;
 use crate::vocabulary::Method;
 
 /// Okabe & Ito's colour-blind-safe palette without black (kept for the α markers) and yellow (too pale on
-/// white); configurations beyond six reuse colours in order.
+/// white); where configurations are not one per method, those beyond six reuse colours in order.
 pub(crate) const PALETTE: [RGBColor; 6] = [
     RGBColor(0, 114, 178),
     RGBColor(213, 94, 0),
@@ -32,14 +32,19 @@ pub(crate) const PALETTE: [RGBColor; 6] = [
 pub(crate) const BASE_GREY: RGBColor = RGBColor(128, 128, 128);
 
 /// The colour of `method` in every figure that compares methods, so one method looks the same across
-/// figures: the base [`BASE_GREY`], the adapted methods [`PALETTE`] in [`Method::ALL`] order, and the seventh
-/// (`soft_prompt`) black, so that no two methods share a colour.
+/// figures: the base [`BASE_GREY`], the adapted methods [`PALETTE`] in [`Method::ALL`] order, then black
+/// (`soft_prompt`) and [`WINE`] (`reft`), so that no two methods share a colour.
 pub(crate) fn method_colour(method: Method) -> RGBColor {
+    let beyond_palette = [BLACK, WINE];
     match Method::ALL.iter().position(|&other| other == method) {
         Some(0) | None => BASE_GREY,
-        Some(index) => PALETTE.get(index - 1).copied().unwrap_or(BLACK),
+        Some(index) if index <= PALETTE.len() => PALETTE[index - 1],
+        Some(index) => beyond_palette[(index - 1 - PALETTE.len()) % beyond_palette.len()],
     }
 }
+
+/// Paul Tol's wine, dark enough on white and apart from every colour of [`PALETTE`].
+const WINE: RGBColor = RGBColor(136, 34, 85);
 
 pub(crate) const FONT: &str = "sans-serif";
 
@@ -129,12 +134,16 @@ fn panel(
     configurations: &[Configuration],
     ood_excess: impl Fn(&AlphaPoint) -> Option<f64>,
 ) -> Option<Panel> {
+    // One configuration per method: each in its method's colour, as in every other figure; several candidates of
+    // a method: the configurations in turn.
+    let methods: std::collections::BTreeSet<Method> = configurations.iter().map(|c| c.method).collect();
+    let one_per_method = methods.len() == configurations.len();
     let curves: Vec<Curve> = configurations
         .iter()
-        .zip(PALETTE.iter().cycle())
-        .map(|(configuration, &color)| Curve {
+        .enumerate()
+        .map(|(i, configuration)| Curve {
             label: configuration.label(),
-            color,
+            color: if one_per_method { method_colour(configuration.method) } else { PALETTE[i % PALETTE.len()] },
             points: configuration
                 .points
                 .iter()

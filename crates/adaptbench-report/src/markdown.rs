@@ -19,6 +19,8 @@ pub struct ReportContext {
     pub task_len: usize,
     /// The pretraining meta-distribution.
     pub pretrain_source: String,
+    /// Whether the base is the freshly initialised network (`pretrain.steps = 0`).
+    pub untrained: bool,
     /// The base's held-out excess over the pretraining source's Bayes floor, bits per token.
     pub base_excess_bits: f64,
     /// Half-width of its 95% CI.
@@ -47,7 +49,7 @@ pub fn report_markdown(context: &ReportContext, rows: &[MetricRow], choices: &[C
         source_table(&configurations),
         recommendation(&configurations),
         DEFINITIONS.to_string(),
-        FIGURES.to_string(),
+        figures(context.untrained),
     ];
     sections.iter().filter(|section| !section.is_empty()).cloned().collect::<Vec<_>>().join("\n\n") + "\n"
 }
@@ -65,12 +67,14 @@ a fair number (the fair choice, made on held-out data, is in \"Recommendation\")
 conservative comparison). Forgetting: OOD excess − the base's OOD excess. ECE: over 10 equal-width bins of \
 P(x = 1), Σ_b (n_b/n)·|mean p − mean x|.";
 
-const FIGURES: &str = "\
-## Figures
-
-![ID versus OOD excess across the interpolation weight α (WiSE-FT)](figures/interpolation.svg)
-
-![Pretraining: held-out and training loss against the Bayes floor](figures/pretrain.svg)";
+/// The figures section; an untrained base has no pretraining curve.
+fn figures(untrained: bool) -> String {
+    let mut lines = vec!["## Figures", "", "![ID versus OOD excess across the interpolation weight α (WiSE-FT)](figures/interpolation.svg)"];
+    if !untrained {
+        lines.extend(["", "![Pretraining: held-out and training loss against the Bayes floor](figures/pretrain.svg)"]);
+    }
+    lines.join("\n")
+}
 
 fn header(context: &ReportContext) -> String {
     let seeds = context.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
@@ -81,11 +85,21 @@ fn header(context: &ReportContext) -> String {
             "- Task: {}, adapted on N = {} sequences of T = {} tokens.",
             context.task, context.task_sequences, context.task_len
         ),
-        format!(
-            "- Pretraining source: {}; the base's held-out excess over its Bayes floor: {} bits/token.",
-            context.pretrain_source,
-            plus_minus(context.base_excess_bits, context.base_excess_ci95)
-        ),
+        if context.untrained {
+            format!(
+                "- Base: **untrained**, the freshly initialised network (`pretrain.steps = 0`), never trained on {}; its \
+                 held-out excess over that source's Bayes floor: {} bits/token. Every number below adapts a random \
+                 network, not a pretrained one.",
+                context.pretrain_source,
+                plus_minus(context.base_excess_bits, context.base_excess_ci95)
+            )
+        } else {
+            format!(
+                "- Pretraining source: {}; the base's held-out excess over its Bayes floor: {} bits/token.",
+                context.pretrain_source,
+                plus_minus(context.base_excess_bits, context.base_excess_ci95)
+            )
+        },
         format!("- Seeds ({}): {seeds}.", context.seeds.len()),
     ];
     if let Some(seconds) = context.wall_seconds {
@@ -350,6 +364,7 @@ mod tests {
             task_sequences: 64,
             task_len: 32,
             pretrain_source: "bernmix(θ=[0.2, 0.7])".to_string(),
+            untrained: false,
             base_excess_bits: 0.0012,
             base_excess_ci95: 0.0003,
             seeds: vec![1, 2, 3],
@@ -428,6 +443,15 @@ mod tests {
         assert!(!report.contains("NaN") && !report.contains("inf"), "{report}");
         assert!(report.contains("0.0100 ± —"), "{report}");
         assert!(report.contains("it is the only configuration"), "{report}");
+    }
+
+    #[test]
+    fn an_untrained_base_is_said_plainly_and_has_no_pretraining_figure() {
+        let trained = report_markdown(&context(), &scenario(0.05, 0.001), &[], 1.0);
+        assert!(trained.contains("figures/pretrain.svg") && !trained.contains("untrained"), "{trained}");
+        let untrained = report_markdown(&ReportContext { untrained: true, ..context() }, &scenario(0.05, 0.001), &[], 1.0);
+        assert!(untrained.contains("- Base: **untrained**, the freshly initialised network (`pretrain.steps = 0`)"), "{untrained}");
+        assert!(!untrained.contains("figures/pretrain.svg"), "no pretraining curve to show: {untrained}");
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub struct SearchReportContext {
     pub task: String,
     /// The pretraining meta-distribution of the predictors.
     pub pretrain_source: String,
+    /// Whether the neural predictor is the freshly initialised network (`pretrain.steps = 0`).
+    pub untrained: bool,
     /// T: tokens per task sequence (after the prompt).
     pub task_len: usize,
     /// L_max: every prompt of length 0..=L_max is searched, 2^(L_max+1) − 1 in all.
@@ -88,7 +90,15 @@ fn header(context: &SearchReportContext) -> String {
             "- Task: {}; D_N: N = {} sequences of T = {} tokens.",
             context.task, context.task_sequences, context.task_len
         ),
-        format!("- Pretraining source: {}.", context.pretrain_source),
+        if context.untrained {
+            format!(
+                "- Pretraining source: {}; the neural predictor is **untrained**, the freshly initialised network \
+                 (`pretrain.steps = 0`).",
+                context.pretrain_source
+            )
+        } else {
+            format!("- Pretraining source: {}.", context.pretrain_source)
+        },
         format!(
             "- Prompts: every binary string of length 0 to L_max = {} ({prompts} prompts).",
             context.max_prompt_len
@@ -268,6 +278,7 @@ mod tests {
             predictors: vec!["bayes".to_string(), "neural".to_string()],
             task: "bern(θ=0.9)".to_string(),
             pretrain_source: "bernmix(θ=[0.2, 0.7])".to_string(),
+            untrained: false,
             task_len: 16,
             max_prompt_len: 2,
             task_sequences: 64,
@@ -289,6 +300,13 @@ mod tests {
         assert!(report.contains("every binary string of length 0 to L_max = 2 (7 prompts)"), "{report}");
         assert!(report.contains("N = 64 sequences of T = 16 tokens"), "{report}");
         assert!(report.contains("`configs/search.toml`") && report.contains("Predictors: bayes, neural."));
+    }
+
+    #[test]
+    fn an_untrained_neural_predictor_is_said_plainly() {
+        assert!(!report().contains("untrained"));
+        let untrained = search_report_markdown(&SearchReportContext { untrained: true, ..context() }, &landscape(), &reliability(), &efficiency());
+        assert!(untrained.contains("the neural predictor is **untrained**, the freshly initialised network"), "{untrained}");
     }
 
     #[test]

@@ -66,6 +66,9 @@ vocabulary!(
         Lora = "lora",
         HardPrompt = "hard_prompt",
         SoftPrompt = "soft_prompt",
+        /// LoReFT: a low-rank edit of the residual stream, base frozen (last, so that the committed figures keep
+        /// their colours).
+        Reft = "reft",
     }
 );
 

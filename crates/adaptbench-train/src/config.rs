@@ -15,7 +15,8 @@ pub struct PretrainConfig {
     /// The meta-distribution. Default: `{ kind = "mix", thetas = [0.2, 0.7], weights = [0.5, 0.5] }`, the
     /// setting of arXiv 2502.10760.
     pub source: SourceSpec,
-    /// Optimisation steps. Default: 2000.
+    /// Optimisation steps. Default: 2000. 0 keeps the freshly initialised network (an untrained base, as
+    /// thunnini prompts); the schedule keys are then unused.
     pub steps: usize,
     /// Sequences per step. Default: 64.
     pub batch_size: usize,
@@ -77,8 +78,10 @@ impl PretrainConfig {
             value,
             allowed,
         };
+        if self.steps > 10_000_000 {
+            return Err(invalid("steps", self.steps.to_string(), "allowed range 0..=10000000 (0: untrained)".into()));
+        }
         for (field, value, max) in [
-            ("steps", self.steps, 10_000_000),
             ("batch_size", self.batch_size, 1 << 20),
             ("eval_every", self.eval_every, 10_000_000),
             ("eval_sequences", self.eval_sequences, 1 << 24),
@@ -95,7 +98,7 @@ impl PretrainConfig {
                 format!("allowed range 2..={context} (model.context)"),
             ));
         }
-        if self.warmup_steps > self.steps {
+        if self.steps > 0 && self.warmup_steps > self.steps {
             return Err(invalid(
                 "warmup_steps",
                 self.warmup_steps.to_string(),

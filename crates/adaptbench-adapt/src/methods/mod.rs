@@ -9,10 +9,11 @@ pub mod hard_prompt;
 pub mod head;
 pub mod lora;
 pub mod lp_ft;
+pub mod reft;
 pub mod soft_prompt;
 mod subset;
 
-use adaptbench_model::Transformer;
+use adaptbench_model::{Transformer, TransformerConfig};
 use adaptbench_report::Method;
 use burn::module::{Module, ParamGroup};
 use burn::tensor::Device;
@@ -43,6 +44,8 @@ pub struct MethodsConfig {
     pub hard_prompt: Option<hard_prompt::HardPromptConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soft_prompt: Option<soft_prompt::SoftPromptConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reft: Option<reft::ReftConfig>,
 }
 
 impl Default for MethodsConfig {
@@ -55,6 +58,7 @@ impl Default for MethodsConfig {
             lora: Some(Default::default()),
             hard_prompt: Some(Default::default()),
             soft_prompt: Some(Default::default()),
+            reft: Some(Default::default()),
         }
     }
 }
@@ -70,15 +74,16 @@ impl MethodsConfig {
         methods.extend(self.lora.clone().map(MethodConfig::Lora));
         methods.extend(self.hard_prompt.clone().map(MethodConfig::HardPrompt));
         methods.extend(self.soft_prompt.clone().map(MethodConfig::SoftPrompt));
+        methods.extend(self.reft.clone().map(MethodConfig::Reft));
         methods
     }
 
     /// Checks every enabled method's table (keys prefixed by `table`); prompts may have up to
-    /// `max_prompt_len` tokens (`layout.prompt_max_len`).
-    pub fn validate(&self, table: &str, max_prompt_len: usize) -> Result<(), AdaptError> {
+    /// `max_prompt_len` tokens (`layout.prompt_max_len`), and `model` is the base the methods adapt.
+    pub fn validate(&self, table: &str, max_prompt_len: usize, model: &TransformerConfig) -> Result<(), AdaptError> {
         self.configured()
             .iter()
-            .try_for_each(|method| method.validate(&format!("{table}.{}", method.name()), max_prompt_len))
+            .try_for_each(|method| method.validate(&format!("{table}.{}", method.name()), max_prompt_len, model))
     }
 }
 
@@ -92,6 +97,7 @@ pub enum MethodConfig {
     Lora(lora::LoraConfig),
     HardPrompt(hard_prompt::HardPromptConfig),
     SoftPrompt(soft_prompt::SoftPromptConfig),
+    Reft(reft::ReftConfig),
 }
 
 /// An adapted model — merged inference weights with the base's structure, or the base carrying a prompt —
@@ -118,6 +124,7 @@ impl MethodConfig {
             Self::Lora(_) => Method::Lora,
             Self::HardPrompt(_) => Method::HardPrompt,
             Self::SoftPrompt(_) => Method::SoftPrompt,
+            Self::Reft(_) => Method::Reft,
         }
     }
 
@@ -155,10 +162,11 @@ impl MethodConfig {
             Self::Lora(config) => config.params(),
             Self::HardPrompt(config) => config.params(max_prompt_len),
             Self::SoftPrompt(config) => config.params(),
+            Self::Reft(config) => config.params(),
         }
     }
 
-    fn validate(&self, table: &str, max_prompt_len: usize) -> Result<(), AdaptError> {
+    fn validate(&self, table: &str, max_prompt_len: usize, model: &TransformerConfig) -> Result<(), AdaptError> {
         match self {
             Self::Full(config) => config.validate(table),
             Self::Head(config) => config.validate(table),
@@ -167,6 +175,7 @@ impl MethodConfig {
             Self::Lora(config) => config.validate(table),
             Self::HardPrompt(config) => config.validate(table, max_prompt_len),
             Self::SoftPrompt(config) => config.validate(table, max_prompt_len),
+            Self::Reft(config) => config.validate(table, model),
         }
     }
 
@@ -190,6 +199,7 @@ impl MethodConfig {
             Self::Lora(config) => config.adapt(base, data, finetune, seed, device),
             Self::HardPrompt(config) => config.adapt(base, data, max_prompt_len, device),
             Self::SoftPrompt(config) => Ok(config.adapt(base, data, finetune, seed, device)),
+            Self::Reft(config) => Ok(config.adapt(base, data, finetune, seed, device)),
         }
     }
 }
