@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::weights;
+use common::{inputs, outputs, short_budget, small, task_data, weights};
 
 use adaptbench_adapt::{
     interpolate, parameter_paths, trainable_params, EmbedConfig, FinetuneConfig, FullConfig, HeadConfig, InterpolationError,
@@ -12,30 +12,7 @@ use adaptbench_model::{Transformer, TransformerConfig};
 use adaptbench_sources::SourceSpec;
 use burn::module::Module;
 use burn::tensor::activation::log_softmax;
-use burn::tensor::{Device, Int, Tensor, TensorData};
-
-fn small() -> TransformerConfig {
-    TransformerConfig { d_model: 16, n_layers: 2, n_heads: 2, context: 16, ..Default::default() }
-}
-
-fn task_data() -> TaskData {
-    let source = SourceSpec::Bern { p: 0.9 }.build().unwrap();
-    TaskData::draw(source.as_ref(), 5, 16, 12, 0.0)
-}
-
-fn short_budget() -> FinetuneConfig {
-    FinetuneConfig { steps: 12, batch_size: 8, warmup_steps: 2, ..Default::default() }
-}
-
-/// `[BOS, x_1..x_7]` of two fixed sequences, `[2, 8]`.
-fn inputs(device: &Device) -> Tensor<2, Int> {
-    let ids: Vec<i64> = vec![2, 1, 1, 0, 1, 0, 1, 1, 2, 0, 0, 1, 1, 1, 0, 1];
-    Tensor::<2, Int>::from_data(TensorData::new(ids, [2, 8]), device)
-}
-
-fn outputs(model: &Transformer, device: &Device) -> Vec<f32> {
-    model.forward(inputs(device)).into_data().try_to_vec::<f32>().unwrap()
-}
+use burn::tensor::Device;
 
 /// LoRA (the default targets) attached to `base` and trained for 12 steps at a high learning rate, unmerged.
 fn trained_lora(base: &Transformer, device: &Device) -> Transformer {

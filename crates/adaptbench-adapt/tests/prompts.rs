@@ -4,29 +4,19 @@
 
 mod common;
 
-use common::weights;
+use common::{short_budget, task_data, weights};
 
 use adaptbench_adapt::{
-    parameter_paths, FinetuneConfig, HardPromptConfig, MethodConfig, SoftPromptConfig, SoftPromptInit, SoftPromptSpace,
+    parameter_paths, HardPromptConfig, MethodConfig, SoftPromptConfig, SoftPromptInit, SoftPromptSpace,
     TaskData,
 };
 use adaptbench_model::{freeze, Prompt, Transformer, TransformerConfig, BOS};
 use adaptbench_prompt::{HalvingConfig, NeuralPredictor, Predictor};
-use adaptbench_sources::SourceSpec;
 use adaptbench_train::mean_loss_bits;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 fn small() -> TransformerConfig {
     TransformerConfig { d_model: 16, n_layers: 2, n_heads: 2, context: 20, ..Default::default() }
-}
-
-fn task_data() -> TaskData {
-    let source = SourceSpec::Bern { p: 0.9 }.build().unwrap();
-    TaskData::draw(source.as_ref(), 5, 16, 12, 0.0)
-}
-
-fn budget() -> FinetuneConfig {
-    FinetuneConfig { steps: 12, batch_size: 8, warmup_steps: 2, ..Default::default() }
 }
 
 fn logits(model: &Transformer, ids: Vec<i64>, rows: usize, device: &Device) -> Vec<f32> {
@@ -41,7 +31,7 @@ fn logits(model: &Transformer, ids: Vec<i64>, rows: usize, device: &Device) -> V
 const INPUTS: [i64; 16] = [2, 1, 1, 0, 1, 0, 1, 1, 2, 0, 0, 1, 1, 1, 0, 1];
 
 fn adapt(method: &MethodConfig, base: &Transformer, device: &Device) -> adaptbench_adapt::Adapted {
-    method.adapt(base, &task_data(), &budget(), 3, 8, device).unwrap()
+    method.adapt(base, &task_data(), &short_budget(), 3, 8, device).unwrap()
 }
 
 #[test]
@@ -121,7 +111,7 @@ fn the_hard_prompt_search_never_reads_the_validation_split_its_alpha_is_chosen_o
     let train = task_data().train[..8].to_vec();
     let prompt = |validation: Vec<Vec<u8>>| {
         let data = TaskData { train: train.clone(), validation };
-        method.adapt(&base, &data, &budget(), 3, 8, &device).unwrap().model.prompt.map(|p| p.weights.val().into_data())
+        method.adapt(&base, &data, &short_budget(), 3, 8, &device).unwrap().model.prompt.map(|p| p.weights.val().into_data())
     };
     // All ones or all zeros held out: either would pull the search towards its own prompt if it were read.
     let reference = prompt(Vec::new());

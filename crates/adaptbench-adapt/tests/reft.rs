@@ -3,39 +3,16 @@
 
 mod common;
 
-use common::weights;
+use common::{outputs, short_budget, small, task_data, weights};
 
 use adaptbench_adapt::{interpolate, transplant, FinetuneConfig, MethodConfig, ReftConfig, TaskData};
 use adaptbench_model::{InterventionPositions, Transformer, TransformerConfig};
 use adaptbench_sources::SourceSpec;
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Int, Tensor, TensorData};
-
-fn small() -> TransformerConfig {
-    TransformerConfig { d_model: 16, n_layers: 2, n_heads: 2, context: 16, ..Default::default() }
-}
-
-fn task_data() -> TaskData {
-    let source = SourceSpec::Bern { p: 0.9 }.build().unwrap();
-    TaskData::draw(source.as_ref(), 5, 16, 12, 0.0)
-}
-
-fn budget() -> FinetuneConfig {
-    FinetuneConfig { steps: 12, batch_size: 8, warmup_steps: 2, ..Default::default() }
-}
-
-/// `[BOS, x_1..x_7]` of two fixed sequences, `[2, 8]`.
-fn inputs(device: &Device) -> Tensor<2, Int> {
-    let ids: Vec<i64> = vec![2, 1, 1, 0, 1, 0, 1, 1, 2, 0, 0, 1, 1, 1, 0, 1];
-    Tensor::<2, Int>::from_data(TensorData::new(ids, [2, 8]), device)
-}
-
-fn outputs(model: &Transformer, device: &Device) -> Vec<f32> {
-    model.forward(inputs(device)).into_data().try_to_vec::<f32>().unwrap()
-}
+use burn::tensor::{Device, Tensor};
 
 fn trained(config: ReftConfig, base: &Transformer, device: &Device) -> Transformer {
-    MethodConfig::Reft(ReftConfig { lr: 3e-2, ..config }).adapt(base, &task_data(), &budget(), 6, 0, device).unwrap().model
+    MethodConfig::Reft(ReftConfig { lr: 3e-2, ..config }).adapt(base, &task_data(), &short_budget(), 6, 0, device).unwrap().model
 }
 
 /// The base's parameters of `model` (its intervention left out).

@@ -1,8 +1,38 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests (each test binary uses some of them).
+#![allow(dead_code)]
 
-use adaptbench_model::Transformer;
+use adaptbench_adapt::{FinetuneConfig, TaskData};
+use adaptbench_model::{Transformer, TransformerConfig};
+use adaptbench_sources::SourceSpec;
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+/// d_model 16, 2 blocks of 2 heads, 16 positions.
+pub fn small() -> TransformerConfig {
+    TransformerConfig { d_model: 16, n_layers: 2, n_heads: 2, context: 16, ..Default::default() }
+}
+
+/// D_N: 16 sequences of 12 tokens from bern(0.9), no validation split.
+pub fn task_data() -> TaskData {
+    let source = SourceSpec::Bern { p: 0.9 }.build().unwrap();
+    TaskData::draw(source.as_ref(), 5, 16, 12, 0.0)
+}
+
+/// 12 steps of 8 sequences.
+pub fn short_budget() -> FinetuneConfig {
+    FinetuneConfig { steps: 12, batch_size: 8, warmup_steps: 2, ..Default::default() }
+}
+
+/// `[BOS, x_1..x_7]` of two fixed sequences, `[2, 8]`.
+pub fn inputs(device: &Device) -> Tensor<2, Int> {
+    let ids: Vec<i64> = vec![2, 1, 1, 0, 1, 0, 1, 1, 2, 0, 0, 1, 1, 1, 0, 1];
+    Tensor::<2, Int>::from_data(TensorData::new(ids, [2, 8]), device)
+}
+
+/// `model`'s logits on [`inputs`], flattened `[2, 8, 2]`.
+pub fn outputs(model: &Transformer, device: &Device) -> Vec<f32> {
+    model.forward(inputs(device)).into_data().try_to_vec::<f32>().unwrap()
+}
 
 /// Every parameter's values, by path (a prompt's included): the tests' own visitor, independent of the
 /// library's `parameter_values`, so that the invariants are not checked with the code they test.
