@@ -188,7 +188,7 @@ pub fn describe_base(config: &ExperimentConfig, base: &Base, environment: &Envir
     if s.steps == 0 {
         return format!(
             "An untrained base (pretrain.steps = 0): the freshly initialised {}-layer, d_model {} Transformer ({} \
-             parameters, init seed from seed {}), never trained on {}. {scores}",
+             parameters, initialised from seed {}), never trained on {}. {scores}",
             m.n_layers, m.d_model, s.parameters, config.seed, config.pretrain.source
         );
     }
