@@ -7,7 +7,7 @@
 //!     cargo bench --bench transformer                       # all cores
 //!     RAYON_NUM_THREADS=1 cargo bench --bench transformer   # one thread
 
-use adaptbench_model::{Transformer, TransformerConfig};
+use adaptbench_model::{Network, ModelConfig};
 use adaptbench_sources::{rng, SourceSpec};
 use adaptbench_train::{mean_loss_bits, sample_sequences, Batch, PretrainConfig, Trainer};
 use burn::tensor::Device;
@@ -21,8 +21,8 @@ const SEQ_LEN: usize = 64;
 /// The benchmarked shapes, `(name, d_model, layers)`: the quickstart model and the peer's larger one.
 const SHAPES: [(&str, usize, usize); 2] = [("d64_l2", 64, 2), ("d128_l4", 128, 4)];
 
-fn model(d_model: usize, n_layers: usize) -> TransformerConfig {
-    TransformerConfig { d_model, n_layers, n_heads: 4, context: SEQ_LEN, ..Default::default() }
+fn model(d_model: usize, n_layers: usize) -> ModelConfig {
+    ModelConfig { d_model, n_layers, n_heads: 4, context: SEQ_LEN, ..Default::default() }
 }
 
 fn sequences(count: usize) -> Vec<Vec<u8>> {
@@ -45,7 +45,7 @@ fn training_step(c: &mut Criterion) {
 
 /// Batch 256 × 64 through each shape's freshly initialised model: `run(model, sequences, device)` is one
 /// iteration of the group `{prefix}_{shape}/batch256_len64`.
-fn inference_groups(c: &mut Criterion, prefix: &str, run: impl Fn(&Transformer, &[Vec<u8>], &Device)) {
+fn inference_groups(c: &mut Criterion, prefix: &str, run: impl Fn(&Network, &[Vec<u8>], &Device)) {
     let batch_size = 256;
     let device = Device::flex();
     let data = sequences(batch_size);

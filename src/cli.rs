@@ -7,7 +7,7 @@ use adaptbench_experiment::Shard;
 use adaptbench_model::Backend;
 use clap::{Args, Parser, Subcommand};
 
-/// Prompt it or fine-tune it? adaptbench pretrains a small Transformer on a known meta-distribution of
+/// Prompt it or fine-tune it? adaptbench pretrains a small Transformer or LSTM on a known meta-distribution of
 /// binary sequences, adapts it, and measures every result against the exact Bayes-optimal predictor.
 #[derive(Debug, Parser)]
 #[command(name = "adaptbench", version, propagate_version = true)]

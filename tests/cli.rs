@@ -117,6 +117,10 @@ fn bad_configs_exit_with_code_2_naming_the_key_and_write_nothing() {
         // A prompted model reads prompt + len positions: 2 + 24 > model.context = 24.
         ("len = 10", "len = 24", "eval.ood[0].len = 24"),
         ("n_heads = 2", "n_heads = 3", "model.n_heads = 3"),
+        // An LSTM refuses the Transformer's keys, and LoRA targets that are not its gate projections.
+        ("n_heads = 2", "arch = \"lstm\"\nn_heads = 2", "model.n_heads = 2"),
+        ("n_heads = 2\n", "arch = \"lstm\"\n", "methods.lora.targets = \"q\""),
+        ("r = 2", "r = 2\ntargets = [\"ih\"]", "methods.lora.targets = \"ih\""),
         ("d_model = 16", "d_model = 0", "model.d_model = 0"),
         ("warmup_steps = 5", "warmup_steps = 50", "pretrain.warmup_steps = 50"),
         ("steps = 6", "steps = 6\nvalidation_fraction = 1.0", "finetune.validation_fraction = 1"),
@@ -150,6 +154,8 @@ fn search_rules_are_checked_before_a_search_writes_anything() {
         ("task_len = 12", "task_len = 22", "search.l_max = 3"),
         ("max_len = 6", "max_len = 13", "search.local.max_len = 13"),
         ("draws = 5", "draws = 0", "search.reliability.draws = 0"),
+        ("task_lens = [4, 12]", "task_lens = [4, 22]", "search.task_length.task_lens = 22"),
+        ("task_lens = [4, 12]", "task_lens = [12, 4]", "search.task_length.task_lens = [12, 4]"),
     ] {
         let (output, out, dir) = run_bad_config("search", from, to);
         let message = text(&output);
@@ -368,6 +374,27 @@ fn an_untrained_base_is_adapted_and_the_report_says_so_plainly() {
 }
 
 #[test]
+fn an_lstm_base_is_pretrained_adapted_by_every_method_and_named_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("lstm.toml");
+    let original = fs::read_to_string(TINY).unwrap();
+    let lstm = original.replacen("n_heads = 2\n", "arch = \"lstm\"\n", 1).replacen("r = 2", "r = 2\ntargets = [\"ih\", \"hh\"]", 1);
+    fs::write(&config, lstm).unwrap();
+    let out = dir.path().join("run");
+    let output = adaptbench(&["run", config.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"], &dir.path().join("cache"));
+    assert!(output.status.success(), "{}", text(&output));
+    let report = fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("- Base: a 1-layer LSTM of width 16."), "{report}");
+    // 1 layer of width 16: embeddings 48 + W_ih, W_hh 2·16·64 + b 64 + final norm 32 + head 34 = 2 226; LoRA r = 2
+    // on ih and hh: 2 · 2·(16 + 64) = 320.
+    let rows = metrics(&out.join("metrics.csv"));
+    let params = |method: &str| rows.iter().find(|row| &row[0] == method).map(|row| row[11].to_string()).unwrap();
+    assert_eq!((params("full"), params("lora")), ("2226".to_string(), "320".to_string()));
+    let methods: std::collections::BTreeSet<String> = rows.iter().map(|row| row[0].to_string()).collect();
+    assert_eq!(methods.len(), 9, "the base and every method of tiny.toml: {methods:?}");
+}
+
+#[test]
 fn a_model_update_scores_every_adaptation_on_a_second_base_pretrained_with_seed_b() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
@@ -514,6 +541,14 @@ fn search_writes_the_landscape_reliability_and_efficiency_files() {
     // 2 predictors × 2 N × 2 L_max; 2 predictors × 3 kinds × 4 lengths.
     assert_eq!(metrics(&out.join("reliability.csv")).len(), 8);
     assert_eq!(metrics(&out.join("efficiency.csv")).len(), 24);
+    // The search again at T = 4 and 12: 2 predictors × 2 T × 2 L_max × 1 N, each T with its own optimum.
+    assert_eq!(
+        header("task_length.csv"),
+        "predictor,task_len,l_max,optimal_prompt,optimal_length,optimal_kl_bits,n,draws,proportion_correct,ci95"
+    );
+    let by_length = metrics(&out.join("task_length.csv"));
+    assert_eq!(by_length.len(), 8);
+    assert!(by_length.iter().all(|r| r[3].len().to_string() == r[4] && r[4].parse::<usize>().unwrap() <= r[2].parse().unwrap()));
     // Successive halving beside the exhaustive search: 15 prompts on 4 of the N = 8 sequences, then the best 8 on
     // the other 4: 15·4 + 8·4 = 92 pairs instead of 120.
     let manifest: serde_json::Value = serde_json::from_str(&fs::read_to_string(out.join("search-manifest.json")).unwrap()).unwrap();
@@ -523,12 +558,14 @@ fn search_writes_the_landscape_reliability_and_efficiency_files() {
     }
     let report = fs::read_to_string(out.join("search.md")).unwrap();
     assert!(report.contains("## Successive halving (an approximation)") && report.contains("| neural | 3 | 4 |"), "{report}");
+    assert!(report.contains("## Task length") && report.contains("figures/task_length.svg"), "{report}");
     // `report` redraws search.md and the figures from the CSVs alone, to the byte.
-    let figure = fs::read(out.join("figures/reliability.svg")).unwrap();
+    let figures = ["reliability", "task_length"].map(|name| out.join(format!("figures/{name}.svg")));
+    let drawn = figures.clone().map(|path| fs::read(path).unwrap());
     fs::remove_file(out.join("search.md")).unwrap();
-    fs::remove_file(out.join("figures/reliability.svg")).unwrap();
+    figures.iter().for_each(|path| fs::remove_file(path).unwrap());
     let output = adaptbench(&["report", out.to_str().unwrap()], dir.path());
     assert!(output.status.success(), "{}", text(&output));
     assert_eq!(fs::read_to_string(out.join("search.md")).unwrap(), report);
-    assert_eq!(fs::read(out.join("figures/reliability.svg")).unwrap(), figure);
+    assert_eq!(figures.map(|path| fs::read(path).unwrap()), drawn);
 }

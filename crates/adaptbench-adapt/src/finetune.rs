@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use adaptbench_model::Transformer;
+use adaptbench_model::Network;
 use adaptbench_sources::rng;
 use adaptbench_train::{mean_loss_bits, Batch, Trainer};
 use burn::module::Module;
@@ -18,7 +18,7 @@ use crate::task_data::TaskData;
 pub struct FinetuneOutcome {
     /// The weights to keep (the best validation checkpoint under early stopping), still on the training
     /// device and with any reparameterisation (LoRA) in place.
-    pub model: Transformer,
+    pub model: Network,
     /// Steps actually run.
     pub steps: usize,
     /// Wall time of the loop, validation included.
@@ -32,7 +32,7 @@ pub struct FinetuneOutcome {
 /// With a validation split, the loss on it is measured every `config.eval_every` steps (and at the end), and
 /// training stops after `config.patience` measurements without improvement; the best weights are returned.
 pub fn finetune(
-    model: Transformer,
+    model: Network,
     data: &TaskData,
     config: &FinetuneConfig,
     lr: f64,
@@ -47,7 +47,7 @@ pub fn finetune(
     let mut epochs = Epochs::new(data.train.len(), seed);
     let batch_size = config.batch_size.min(data.train.len());
     let early_stopping = !data.validation.is_empty();
-    let mut best: Option<(f64, Transformer)> = None;
+    let mut best: Option<(f64, Network)> = None;
     let mut since_best = 0;
     let mut done = 0;
     for step in 0..steps {

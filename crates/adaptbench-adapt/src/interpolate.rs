@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use adaptbench_model::Transformer;
+use adaptbench_model::Network;
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{Tensor, TensorData};
 
@@ -27,7 +27,7 @@ pub enum InterpolationError {
 /// intervention is no weight delta: it is carried over with its edit scaled, h + α·Rᵀ(W h + b − R h), and
 /// dropped at α = 0. The ends are exact: α = 0 returns the base's tensors and α = 1 the adapted ones, bit for
 /// bit, and a parameter equal in both models (frozen during adaptation) is kept as it is for every α.
-pub fn interpolate(base: &Transformer, adapted: &Transformer, alpha: f64) -> Result<Transformer, InterpolationError> {
+pub fn interpolate(base: &Network, adapted: &Network, alpha: f64) -> Result<Network, InterpolationError> {
     if !(0.0..=1.0).contains(&alpha) {
         return Err(InterpolationError::Alpha(alpha));
     }
@@ -54,7 +54,7 @@ pub fn interpolate(base: &Transformer, adapted: &Transformer, alpha: f64) -> Res
     Ok(interpolated)
 }
 
-pub(crate) fn check_same_structure(base: &Transformer, adapted: &Transformer) -> Result<(), InterpolationError> {
+pub(crate) fn check_same_structure(base: &Network, adapted: &Network) -> Result<(), InterpolationError> {
     let base_paths: HashMap<String, Vec<usize>> = parameter_paths(base).into_iter().collect();
     let adapted_paths: HashMap<String, Vec<usize>> = parameter_paths(adapted).into_iter().collect();
     for (path, base_shape) in &base_paths {
@@ -85,7 +85,7 @@ pub(crate) struct ByPath<F> {
 
 impl<F: FnMut(&str, &[f32]) -> Option<Vec<f32>>> ByPath<F> {
     /// `model` with every parameter rewritten by `update`.
-    pub(crate) fn apply(model: Transformer, update: F) -> Transformer {
+    pub(crate) fn apply(model: Network, update: F) -> Network {
         model.map(&mut Self { stack: Vec::new(), update })
     }
 }

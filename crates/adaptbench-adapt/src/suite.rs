@@ -2,7 +2,7 @@
 //! meta-distribution (forgetting), shifted tasks, other lengths — each a fixed set of fresh sequences drawn
 //! from evaluation seeds disjoint from the task data, scored against that source's exact Bayes loss.
 
-use adaptbench_model::Transformer;
+use adaptbench_model::Network;
 use adaptbench_sources::{derive_seed, rng, Source, SourceSpec};
 use adaptbench_train::{Evaluation, HeldOut};
 use burn::tensor::Device;
@@ -137,7 +137,7 @@ impl Suite {
     }
 
     /// Scores `model` (inference weights) on every entry.
-    pub fn evaluate(&self, model: &Transformer, batch_size: usize, device: &Device) -> Vec<SuiteResult<'_>> {
+    pub fn evaluate(&self, model: &Network, batch_size: usize, device: &Device) -> Vec<SuiteResult<'_>> {
         self.entries
             .iter()
             .map(|entry| SuiteResult { entry, evaluation: entry.held_out.evaluate(model, batch_size, device) })

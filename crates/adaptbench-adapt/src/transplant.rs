@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use adaptbench_model::Transformer;
+use adaptbench_model::Network;
 
 use crate::error::AdaptError;
 use crate::interpolate::{check_same_structure, ByPath};
@@ -19,16 +19,16 @@ use crate::trainable::parameter_values;
 ///
 /// `adapted` must have `found_on`'s weights (LoRA merged first) and `other` the same structure.
 pub fn transplant(
-    found_on: &Transformer,
-    adapted: &Transformer,
-    other: &Transformer,
-) -> Result<Transformer, AdaptError> {
+    found_on: &Network,
+    adapted: &Network,
+    other: &Network,
+) -> Result<Network, AdaptError> {
     check_same_structure(found_on, other)?;
     let mut weights_only = adapted.clone();
     weights_only.prompt = None;
     weights_only.intervention = None;
     check_same_structure(found_on, &weights_only)?;
-    let by_path = |model: &Transformer| -> HashMap<String, Vec<f32>> { parameter_values(model).into_iter().collect() };
+    let by_path = |model: &Network| -> HashMap<String, Vec<f32>> { parameter_values(model).into_iter().collect() };
     let (before, mut after) = (by_path(found_on), by_path(&weights_only));
     let mut moved = ByPath::apply(other.clone(), |path, target| {
         let (before, after) = (&before[path], after.remove(path).expect("structures were checked to match"));

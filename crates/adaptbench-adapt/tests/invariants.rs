@@ -8,21 +8,21 @@ use adaptbench_adapt::{
     interpolate, parameter_paths, trainable_params, EmbedConfig, FinetuneConfig, FullConfig, HeadConfig, InterpolationError,
     LoraConfig, LoraTarget, LpFtConfig, MethodConfig, TaskData,
 };
-use adaptbench_model::{Transformer, TransformerConfig};
+use adaptbench_model::{Network, ModelConfig};
 use adaptbench_sources::SourceSpec;
 use burn::module::Module;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::Device;
 
 /// LoRA (the default targets) attached to `base` and trained for 12 steps at a high learning rate, unmerged.
-fn trained_lora(base: &Transformer, device: &Device) -> Transformer {
+fn trained_lora(base: &Network, device: &Device) -> Network {
     let config = LoraConfig { lr: 2e-2, ..Default::default() };
     let attached = config.attach(base, 2, device).unwrap();
     adaptbench_adapt::finetune(attached, &task_data(), &short_budget(), config.lr, 12, 3, device).model.valid()
 }
 
 
-fn changed_paths(before: &Transformer, after: &Transformer) -> Vec<String> {
+fn changed_paths(before: &Network, after: &Network) -> Vec<String> {
     weights(before).into_iter().zip(weights(after)).filter(|(b, a)| b.1 != a.1).map(|(b, _)| b.0).collect()
 }
 
@@ -57,7 +57,7 @@ fn the_engine_evaluates_an_unmerged_lora_model_as_burn_does() {
     let (frozen, prompt) = adaptbench_model::engine_form(&unmerged).expect("no prompt");
     // The sequences whose `[BOS, x_1..x_7]` are `inputs`; the last bit of each is never an input, so any value does.
     let sequences = vec![vec![1, 1, 0, 1, 0, 1, 1, 0], vec![0, 0, 1, 1, 1, 0, 1, 1]];
-    let engine = adaptbench_infer::next_bit_log_probs(&frozen, &prompt, &sequences).unwrap();
+    let engine = frozen.next_bit_log_probs(&prompt, &sequences).unwrap();
     let burn = log_softmax(unmerged.forward(inputs(&device)), 2).into_data().try_to_vec::<f32>().unwrap(); // [2, 8, 2]
     for (engine, burn) in engine.iter().flatten().flatten().zip(&burn) {
         assert!((engine - burn).abs() <= 1e-5, "engine {engine} vs burn {burn}");
@@ -87,8 +87,8 @@ fn alpha_zero_reproduces_the_base_and_alpha_one_the_adapted_model_bit_for_bit() 
 fn a_mismatched_interpolation_pair_is_an_error() {
     let device = Device::flex();
     let base = small().init_seeded(&device, 1);
-    let wider = TransformerConfig { d_model: 32, ..small() }.init_seeded(&device, 1);
-    let deeper = TransformerConfig { n_layers: 3, ..small() }.init_seeded(&device, 1);
+    let wider = ModelConfig { d_model: 32, ..small() }.init_seeded(&device, 1);
+    let deeper = ModelConfig { n_layers: 3, ..small() }.init_seeded(&device, 1);
     assert!(matches!(interpolate(&base, &wider, 0.5), Err(InterpolationError::ShapeMismatch { .. })));
     assert!(matches!(interpolate(&base, &deeper, 0.5), Err(InterpolationError::MissingParameter { present: "adapted", .. })));
     assert!(matches!(interpolate(&deeper, &base, 0.5), Err(InterpolationError::MissingParameter { present: "base", .. })));
@@ -122,7 +122,7 @@ fn frozen_parameters_are_bit_identical_after_training() {
 #[test]
 fn trainable_parameter_counts_equal_a_hand_count_for_the_quickstart_model() {
     // The quickstart model: d_model 64, 2 layers, MLP 256, context 64, learned positions (104,514 in all).
-    let config = TransformerConfig::default();
+    let config = ModelConfig::default();
     assert_eq!((config.d_model, config.n_layers, config.mlp_ratio, config.context), (64, 2, 4, 64));
     let device = Device::flex();
     let base = config.init_seeded(&device, 0);

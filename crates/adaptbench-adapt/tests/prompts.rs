@@ -4,22 +4,22 @@
 
 mod common;
 
-use common::{short_budget, task_data, weights};
+use common::{adapt, short_budget, task_data, weights};
 
 use adaptbench_adapt::{
     parameter_paths, HardPromptConfig, MethodConfig, SoftPromptConfig, SoftPromptInit, SoftPromptSpace,
     TaskData,
 };
-use adaptbench_model::{freeze, Prompt, Transformer, TransformerConfig, BOS};
+use adaptbench_model::{freeze, Prompt, Network, ModelConfig, BOS};
 use adaptbench_prompt::{HalvingConfig, NeuralPredictor, Predictor};
 use adaptbench_train::mean_loss_bits;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-fn small() -> TransformerConfig {
-    TransformerConfig { d_model: 16, n_layers: 2, n_heads: 2, context: 20, ..Default::default() }
+fn small() -> ModelConfig {
+    ModelConfig { d_model: 16, n_layers: 2, n_heads: 2, context: 20, ..Default::default() }
 }
 
-fn logits(model: &Transformer, ids: Vec<i64>, rows: usize, device: &Device) -> Vec<f32> {
+fn logits(model: &Network, ids: Vec<i64>, rows: usize, device: &Device) -> Vec<f32> {
     let seq = ids.len() / rows;
     model
         .forward(Tensor::<2, Int>::from_data(TensorData::new(ids, [rows, seq]), device))
@@ -30,9 +30,6 @@ fn logits(model: &Transformer, ids: Vec<i64>, rows: usize, device: &Device) -> V
 
 const INPUTS: [i64; 16] = [2, 1, 1, 0, 1, 0, 1, 1, 2, 0, 0, 1, 1, 1, 0, 1];
 
-fn adapt(method: &MethodConfig, base: &Transformer, device: &Device) -> adaptbench_adapt::Adapted {
-    method.adapt(base, &task_data(), &short_budget(), 3, 8, device).unwrap()
-}
 
 #[test]
 fn an_empty_prompt_leaves_the_base_unchanged_bit_for_bit() {

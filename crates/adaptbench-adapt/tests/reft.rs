@@ -6,17 +6,17 @@ mod common;
 use common::{outputs, short_budget, small, task_data, weights};
 
 use adaptbench_adapt::{interpolate, transplant, FinetuneConfig, MethodConfig, ReftConfig, TaskData};
-use adaptbench_model::{InterventionPositions, Transformer, TransformerConfig};
+use adaptbench_model::{InterventionPositions, Network, ModelConfig};
 use adaptbench_sources::SourceSpec;
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 
-fn trained(config: ReftConfig, base: &Transformer, device: &Device) -> Transformer {
+fn trained(config: ReftConfig, base: &Network, device: &Device) -> Network {
     MethodConfig::Reft(ReftConfig { lr: 3e-2, ..config }).adapt(base, &task_data(), &short_budget(), 6, 0, device).unwrap().model
 }
 
 /// The base's parameters of `model` (its intervention left out).
-fn base_part(model: &Transformer) -> Vec<(String, Vec<f32>)> {
+fn base_part(model: &Network) -> Vec<(String, Vec<f32>)> {
     weights(model).into_iter().filter(|(path, _)| !path.starts_with("intervention.")).collect()
 }
 
@@ -86,7 +86,7 @@ fn the_projection_keeps_orthonormal_rows_after_training() {
 fn trainable_parameters_equal_a_hand_count_for_the_quickstart_model() {
     // d_model 64, r = 4: per site R̃ 4·64 + W 64·4 + b 4 = 516; every block (2) → 1,032; block 1 alone → 516.
     let device = Device::flex();
-    let base = TransformerConfig::default().init_seeded(&device, 0);
+    let base = ModelConfig::default().init_seeded(&device, 0);
     let source = SourceSpec::Bern { p: 0.9 }.build().unwrap();
     let data = TaskData::draw(source.as_ref(), 0, 2, 8, 0.0);
     let budget = FinetuneConfig { steps: 1, batch_size: 2, warmup_steps: 0, ..Default::default() };
@@ -141,7 +141,7 @@ fn a_reft_edit_moves_to_another_base_as_it_is() {
     let adapted = trained(ReftConfig::default(), &base, &device);
     let moved = transplant(&base, &adapted, &other).unwrap();
     assert_eq!(base_part(&moved), weights(&other), "the other base's weights, unchanged");
-    let edit = |model: &Transformer| weights(model).into_iter().filter(|(path, _)| path.starts_with("intervention.")).collect::<Vec<_>>();
+    let edit = |model: &Network| weights(model).into_iter().filter(|(path, _)| path.starts_with("intervention.")).collect::<Vec<_>>();
     assert_eq!(edit(&moved), edit(&adapted));
     assert!(adaptbench_model::engine_form(&moved).is_none(), "the engine runs no intervention: burn evaluates it");
 }

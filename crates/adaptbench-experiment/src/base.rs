@@ -4,7 +4,7 @@
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use adaptbench_model::{load_checkpoint, save_checkpoint, Transformer};
+use adaptbench_model::{load_checkpoint, save_checkpoint, Network};
 use adaptbench_report::{csv_bytes, write_atomically};
 use adaptbench_sources::derive_seed;
 use adaptbench_train::{pretrain, PretrainEnd, ResumePoint, StepReport};
@@ -39,7 +39,7 @@ pub const BASE_FILES: [&str; 4] = ["checkpoint/model.bpk", "checkpoint/model.tom
 /// A pretrained base, trained here or restored from the cache, with its record.
 pub struct Base {
     /// Inference weights.
-    pub model: Transformer,
+    pub model: Network,
     pub summary: PretrainSummary,
     pub cache_key: String,
     pub cache_hit: bool,
@@ -187,9 +187,14 @@ pub fn describe_base(config: &ExperimentConfig, base: &Base, environment: &Envir
     );
     if s.steps == 0 {
         return format!(
-            "An untrained base (pretrain.steps = 0): the freshly initialised {}-layer, d_model {} Transformer ({} \
+            "An untrained base (pretrain.steps = 0): the freshly initialised {}-layer, d_model {} {} ({} \
              parameters, initialised from seed {}), never trained on {}. {scores}",
-            m.n_layers, m.d_model, s.parameters, config.seed, config.pretrain.source
+            m.n_layers,
+            m.d_model,
+            m.arch.label(),
+            s.parameters,
+            config.seed,
+            config.pretrain.source
         );
     }
     let provenance = if base.cache_hit {
@@ -205,10 +210,11 @@ pub fn describe_base(config: &ExperimentConfig, base: &Base, environment: &Envir
         )
     };
     format!(
-        "Pretrained a {}-layer, d_model {} Transformer ({} parameters) on {} for {} steps × {} sequences × {} tokens \
+        "Pretrained a {}-layer, d_model {} {} ({} parameters) on {} for {} steps × {} sequences × {} tokens \
          ({:.2}M tokens, seed {}). {provenance} {scores}",
         m.n_layers,
         m.d_model,
+        m.arch.label(),
         s.parameters,
         config.pretrain.source,
         s.steps,

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use adaptbench_adapt::{EvalConfig, FinetuneConfig, MethodsConfig};
-use adaptbench_model::TransformerConfig;
+use adaptbench_model::ModelConfig;
 use adaptbench_prompt::SearchConfig;
 use adaptbench_train::PretrainConfig;
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,7 @@ pub struct ExperimentConfig {
     #[serde(default)]
     pub seed: u64,
     #[serde(default)]
-    pub model: TransformerConfig,
+    pub model: ModelConfig,
     #[serde(default)]
     pub pretrain: PretrainConfig,
     #[serde(default)]

@@ -3,13 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use adaptbench_prompt::SearchConfig;
+use adaptbench_prompt::{PredictorKind, SearchConfig};
 use adaptbench_report::{
     efficiency_svg, grid_report_markdown, interpolation_svg, landscape_svg, learning_curves_svg, method_map_svg,
     method_summaries, model_update_markdown, model_update_svg, pareto_svg, pretrain_svg, read_csv, recommend,
-    reliability_svg, report_markdown, search_appendix_markdown, search_report_markdown, write_atomically, ChoiceRow,
-    EfficiencyRow, GridReportContext, HalvingRow, LandscapeRow, LocalSearchRow, PointRow,
-    PretrainRow, ReliabilityRow, ReportContext, SearchAppendixSettings, SearchReportContext,
+    reliability_svg, report_markdown, search_appendix_markdown, search_report_markdown, task_length_markdown,
+    task_length_svg, write_atomically, ChoiceRow, EfficiencyRow, GridReportContext, HalvingRow, LandscapeRow,
+    LocalSearchRow, PointRow, PretrainRow, ReliabilityRow, ReportContext, SearchAppendixSettings, SearchReportContext,
+    TaskLengthRow,
 };
 
 use crate::assemble::{assemble, read_tables, write_documents, PlanFile, Tables, CONFIG_COPY};
@@ -90,6 +91,7 @@ pub fn write_run_documents(
         task_len: config.layout.task_len,
         pretrain_source: config.pretrain.source.to_string(),
         untrained: summary.steps == 0,
+        base_model: config.model.describe(),
         base_excess_bits: summary.excess_bits,
         base_excess_ci95: summary.excess_ci95,
         seeds: config.eval.seeds.clone(),
@@ -170,6 +172,8 @@ pub struct SearchRows {
     pub efficiency: Vec<EfficiencyRow>,
     pub local: Vec<LocalSearchRow>,
     pub halving: Vec<HalvingRow>,
+    /// Empty when `[search.task_length]` is off (no `task_length.csv`).
+    pub task_length: Vec<TaskLengthRow>,
 }
 
 /// The CSV files of a search directory, in the order `adaptbench search` writes them.
@@ -182,11 +186,22 @@ pub fn write_search_documents(dir: &Path, config: &ExperimentConfig, config_path
     landscape_svg(&rows.landscape, &figures.join("landscape.svg"))?;
     reliability_svg(&rows.reliability, &figures.join("reliability.svg"))?;
     efficiency_svg(&rows.efficiency, &figures.join("efficiency.svg"))?;
+    if !rows.task_length.is_empty() {
+        task_length_svg(&rows.task_length, &figures.join("task_length.svg"))?;
+    }
     let search = &config.search;
     let context = SearchReportContext {
         run_name: config.name.clone(),
         config_path: config_path.display().to_string(),
-        predictors: search.predictors.iter().map(|kind| kind.to_string()).collect(),
+        predictors: search
+            .predictors
+            .iter()
+            .map(|kind| match kind {
+                PredictorKind::Bayes => kind.to_string(),
+                // Which network "neural" is, so that searches of a Transformer and an LSTM read apart.
+                PredictorKind::Neural => format!("{kind} ({})", config.model.describe()),
+            })
+            .collect(),
         task: config.task.source.build()?.name(),
         pretrain_source: config.pretrain.source.to_string(),
         untrained: config.pretrain.steps == 0,
@@ -194,16 +209,34 @@ pub fn write_search_documents(dir: &Path, config: &ExperimentConfig, config_path
         max_prompt_len: search.l_max,
         task_sequences: config.task.sequences,
         tolerance_bits: search.tolerance_bits,
-        reference: format!(
-            "exact count sums for the Bayes predictor; {} fresh task sequences for the neural one",
-            search.reference_sequences
-        ),
+        reference: reference_text(config, search.reference_sequences)?,
         command: format!("adaptbench search {}", config_path.display()),
     };
     let mut report = search_report_markdown(&context, &rows.landscape, &rows.reliability, &rows.efficiency);
+    if !rows.task_length.is_empty() {
+        report.push('\n');
+        report.push_str(&task_length_markdown(&rows.task_length));
+        report.push('\n');
+    }
     report.push_str(&search_appendix_markdown(&appendix_settings(search), &rows.local, &rows.halving, &rows.reliability));
     write_atomically(&dir.join("search.md"), report.as_bytes())?;
     Ok(())
+}
+
+/// How the reference losses were computed: exact count sums for the Bayes predictor only when the pretraining
+/// source and the task are both exchangeable (the closed form needs counts to be sufficient); otherwise every
+/// predictor's reference is the mean over the fresh sample.
+fn reference_text(config: &ExperimentConfig, sequences: usize) -> Result<String> {
+    let exchangeable = config.pretrain.source.build()?.as_exchangeable().is_some()
+        && config.task.source.build()?.as_exchangeable().is_some();
+    Ok(if exchangeable {
+        format!("exact count sums for the Bayes predictor; {sequences} fresh task sequences for the neural one")
+    } else {
+        format!(
+            "{sequences} fresh task sequences for every predictor (the pretraining source or the task is not \
+             exchangeable, so the Bayes predictor has no count-sum closed form here)"
+        )
+    })
 }
 
 /// Redraws `search.md` and the figures of the finished search in `dir` from its CSVs and
@@ -216,12 +249,18 @@ pub fn redraw_search(dir: &Path) -> Result<Vec<PathBuf>> {
         }
     }
     let config = ExperimentConfig::load(&dir.join("config.resolved.toml"))?;
+    let task_lengths = !config.search.task_length.task_lens.is_empty();
+    if task_lengths && !dir.join("task_length.csv").is_file() {
+        let allowed = "a search directory with task_length.csv, as search.task_length.task_lens is set";
+        return Err(ConfigError::new("DIR", dir.display(), allowed).into());
+    }
     let rows = SearchRows {
         landscape: read_csv(&dir.join("landscape.csv"))?,
         reliability: read_csv(&dir.join("reliability.csv"))?,
         efficiency: read_csv(&dir.join("efficiency.csv"))?,
         local: read_csv(&dir.join("local_search.csv"))?,
         halving: read_csv(&dir.join("halving.csv"))?,
+        task_length: if task_lengths { read_csv(&dir.join("task_length.csv"))? } else { Vec::new() },
     };
     // The report quotes the config the search was run with, as its manifest records it.
     let manifest_path = dir.join("search-manifest.json");
@@ -229,8 +268,12 @@ pub fn redraw_search(dir: &Path) -> Result<Vec<PathBuf>> {
         .and_then(|manifest| manifest["config_file"].as_str().map(PathBuf::from))
         .unwrap_or_else(|| dir.join("config.resolved.toml"));
     write_search_documents(dir, &config, &config_path, &rows)?;
-    let figures = ["landscape", "reliability", "efficiency"].map(|name| dir.join(format!("figures/{name}.svg")));
-    Ok([dir.join("search.md")].into_iter().chain(figures).collect())
+    let mut written = vec![dir.join("search.md")];
+    written.extend(["landscape", "reliability", "efficiency"].map(|name| dir.join(format!("figures/{name}.svg"))));
+    if !rows.task_length.is_empty() {
+        written.push(dir.join("figures/task_length.svg"));
+    }
+    Ok(written)
 }
 
 /// What the appendix sections of search.md say about the run's `[search]` settings.

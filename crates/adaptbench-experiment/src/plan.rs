@@ -5,7 +5,7 @@
 //! `[model_update]`, also score the adapted model moved onto the other base.
 
 use adaptbench_adapt::{interpolate, transplant, MethodConfig, Suite, TaskData};
-use adaptbench_model::Transformer;
+use adaptbench_model::Network;
 use adaptbench_report::{EvalBase, Method, MetricRow, ModelUpdateRow, SelectionRow};
 use adaptbench_sources::{derive_seed, Source};
 use burn::tensor::Device;
@@ -26,9 +26,9 @@ const CELL_FORMAT: &str = "adaptbench-cell-v5";
 pub(crate) struct PointPlan<'a> {
     pub config: &'a ExperimentConfig,
     pub candidates: &'a [MethodConfig],
-    base: &'a Transformer,
+    base: &'a Network,
     /// The `[model_update]` base every adaptation is also moved onto.
-    other_base: Option<&'a Transformer>,
+    other_base: Option<&'a Network>,
     task: Box<dyn Source>,
     /// (name, source, sequence length) of every OOD entry.
     ood: Vec<(String, Box<dyn Source>, usize)>,
@@ -191,7 +191,7 @@ impl<'a> PointPlan<'a> {
         &self,
         cost: &Cost,
         own_rows: Vec<MetricRow>,
-        adapted: &Transformer,
+        adapted: &Network,
         suite: &Suite,
         device: &Device,
     ) -> Result<Vec<ModelUpdateRow>> {

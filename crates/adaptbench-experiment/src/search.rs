@@ -2,7 +2,8 @@
 //! Bayes predictor of the pretraining source and for the pretrained base: the landscape of every prompt up
 //! to L_max, a local search beyond it, reliability of exhaustive search versus N, and the efficiency of
 //! optimal, typical and random prompts; beside the exact search, successive halving as a labelled
-//! approximation, on D_N and on the reliability draws.
+//! approximation, on D_N and on the reliability draws; and, when `[search.task_length]` names task lengths, the
+//! optimum and reliability again at each of them.
 
 use std::path::Path;
 use std::time::Instant;
@@ -14,7 +15,7 @@ use adaptbench_prompt::{
 };
 use adaptbench_report::{
     csv_bytes, proportion_ci95, write_atomically, EfficiencyRow, HalvingRow, LandscapeRow, LocalSearchRow,
-    ReliabilityRow,
+    ReliabilityRow, TaskLengthRow,
 };
 use adaptbench_sources::{derive_seed, rng, Source};
 use serde_json::json;
@@ -71,6 +72,9 @@ pub fn run_search(
     write_atomically(&out.join("efficiency.csv"), &csv_bytes(&findings.efficiency)?)?;
     write_atomically(&out.join("local_search.csv"), &csv_bytes(&findings.local)?)?;
     write_atomically(&out.join("halving.csv"), &csv_bytes(&findings.halving)?)?;
+    if !search.task_length.task_lens.is_empty() {
+        write_atomically(&out.join("task_length.csv"), &csv_bytes(&findings.task_length)?)?;
+    }
     let timings = std::mem::take(&mut findings.timings);
     let rows = SearchRows {
         landscape: findings.landscape,
@@ -78,6 +82,7 @@ pub fn run_search(
         efficiency: findings.efficiency,
         local: findings.local,
         halving: findings.halving,
+        task_length: findings.task_length,
     };
     write_search_documents(out, config, config_path, &rows)?;
     write_atomically(&out.join("config.resolved.toml"), config.to_toml().as_bytes())?;
@@ -106,6 +111,7 @@ struct Findings {
     efficiency: Vec<EfficiencyRow>,
     local: Vec<LocalSearchRow>,
     halving: Vec<HalvingRow>,
+    task_length: Vec<TaskLengthRow>,
     timings: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -171,6 +177,9 @@ impl Findings {
             setting.seed,
         )?;
         let reliability_seconds = clock.elapsed().as_secs_f64();
+        let clock = Instant::now();
+        self.task_length.extend(task_length_rows(predictor, setting)?);
+        let task_length_seconds = clock.elapsed().as_secs_f64();
         self.reliability.extend(points.iter().map(|point| ReliabilityRow {
             predictor: kind,
             n: point.n,
@@ -213,10 +222,48 @@ impl Findings {
                 "halving_evaluations": halving.evaluations,
                 "exhaustive_evaluations": exhaustive_pairs,
                 "reliability_seconds": reliability_seconds,
+                "task_length_seconds": task_length_seconds,
             }),
         );
         Ok(())
     }
+}
+
+/// The search again at each T of `[search.task_length]` (none when it is off): reference losses of every
+/// prompt up to the longest reliability L_max over fresh sequences of T tokens (the seeds derive from T, so a
+/// T's numbers do not depend on the other lengths listed), the reference-optimal prompt of each L_max, and
+/// reliability on draws of T tokens.
+fn task_length_rows(predictor: &dyn Predictor, setting: &Setting) -> Result<Vec<TaskLengthRow>> {
+    let search = setting.search;
+    let plan = search.task_length_plan();
+    let longest = plan.l_maxes.iter().copied().max().unwrap_or(search.l_max);
+    let mut rows = Vec::new();
+    for &t in &search.task_length.task_lens {
+        let seed = derive_seed(setting.seed, &format!("task length {t}"));
+        let reference = Reference::new(setting.task, t, search.reference_sequences, seed);
+        // The landscape's empirical column needs some D_N; these N sequences of T tokens serve only that.
+        let mut draws = rng(derive_seed(seed, "data"));
+        let data: Vec<Vec<u8>> = (0..setting.data.len()).map(|_| setting.task.sample(&mut draws, t).tokens).collect();
+        let landscape = Landscape::measure(predictor, &reference, longest, &data)?;
+        for point in reliability(predictor, &landscape, setting.task, t, &plan, seed)? {
+            let candidates = &landscape.entries[..first_index_of_length(point.l_max + 1)];
+            // Canonical order puts shorter prompts first, so the first minimum is the shortest optimum.
+            let optimum = candidates.iter().fold(&candidates[0], |best, entry| if entry.loss_bits < best.loss_bits { entry } else { best });
+            rows.push(TaskLengthRow {
+                predictor: predictor.kind(),
+                task_len: t,
+                l_max: point.l_max,
+                optimal_prompt: prompt_string(&optimum.prompt),
+                optimal_length: optimum.prompt.len(),
+                optimal_kl_bits: optimum.kl_bits,
+                n: point.n,
+                draws: point.draws,
+                proportion_correct: point.proportion(),
+                ci95: proportion_ci95(point.correct, point.draws),
+            });
+        }
+    }
+    Ok(rows)
 }
 
 /// The empty prompt as ε in the terminal and the report.

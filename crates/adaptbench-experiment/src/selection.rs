@@ -5,7 +5,7 @@
 //! choice (`adaptbench_report::choose`).
 
 use adaptbench_adapt::{Suite, TaskData};
-use adaptbench_model::Transformer;
+use adaptbench_model::Network;
 use adaptbench_report::{mean, SelectionRow};
 use adaptbench_sources::{derive_seed, Source};
 use adaptbench_train::HeldOut;
@@ -66,7 +66,7 @@ impl SelectionData {
     }
 
     /// The `selection.csv` row of `model` (inference weights) at `alpha`.
-    pub(crate) fn row(&self, cost: &Cost, alpha: f64, model: &Transformer, batch_size: usize, device: &Device) -> SelectionRow {
+    pub(crate) fn row(&self, cost: &Cost, alpha: f64, model: &Network, batch_size: usize, device: &Device) -> SelectionRow {
         let id = self.validation.as_ref().map_or(f64::NAN, |held| held.evaluate(model, batch_size, device).excess_bits);
         let ood: Vec<f64> = self.ood.evaluate(model, batch_size, device).iter().map(|r| r.evaluation.excess_bits).collect();
         SelectionRow {

@@ -86,6 +86,18 @@ impl ExperimentConfig {
                 ));
             }
         }
+        let longest = search.task_length_plan().l_maxes.into_iter().max().unwrap_or(search.l_max);
+        if let Some(&t) = search.task_length.task_lens.iter().find(|&&t| longest + t > trained) {
+            return Err(ConfigError::new(
+                "search.task_length.task_lens",
+                t,
+                format!(
+                    "each T ≤ {}: the longest reliability prompt + T = {longest} + {t} must not exceed the trained \
+                     positions, pretrain.seq_len = {trained}",
+                    trained.saturating_sub(longest)
+                ),
+            ));
+        }
         Ok(())
     }
 }
@@ -108,7 +120,7 @@ mod tests {
     use super::*;
 
     use adaptbench_adapt::MethodsConfig;
-    use adaptbench_model::TransformerConfig;
+    use adaptbench_model::ModelConfig;
     use adaptbench_train::PretrainConfig;
 
     fn parse(text: &str) -> Result<ExperimentConfig, ConfigError> {
@@ -121,7 +133,7 @@ mod tests {
     #[test]
     fn an_empty_file_is_the_documented_defaults() {
         let config = parse("name = \"x\"").unwrap();
-        assert_eq!(config.model, TransformerConfig::default());
+        assert_eq!(config.model, ModelConfig::default());
         assert_eq!(config.pretrain, PretrainConfig::default());
         assert_eq!(config.methods, MethodsConfig::default());
         assert_eq!(config.methods.configured().len(), 8, "every weight, prompt and representation method by default");

@@ -4,10 +4,13 @@
 //! One full search takes seconds, too long for criterion's 10 samples in a short bench, so each thread count
 //! first times one whole search (printed: prompt-evaluations/s, tokens/s, naive and executed GFLOP/s), then
 //! criterion samples a representative slice (the 128 length-10 prompts starting with 101) of the same work.
+//!
+//! The same search then runs on a quickstart-shaped LSTM (d_model 64, 2 layers: `configs/robustness-lstm.toml`),
+//! whose engine shares each prompt prefix's state, so the two engines' prompt-evaluations/s stand side by side.
 
 use std::time::{Duration, Instant};
 
-use adaptbench_infer::{all_prompts, score_prompts, search_work, FrozenTransformer, ModelShape};
+use adaptbench_infer::{all_prompts, score_prompts, search_work, FrozenLstm, FrozenTransformer, ModelShape};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 
 const L_MAX: usize = 10;
@@ -70,6 +73,27 @@ fn bench(c: &mut Criterion) {
         );
         group.bench_function(format!("{} length-10 prompts x N={N} x T={T}, {threads} thread(s)", slice.len()), |b| {
             b.iter(|| pool.install(|| score_prompts(&model, &slice, &seqs)).expect("search"))
+        });
+    }
+    let lstm = FrozenLstm::pseudo_random(64, 2, 64, 2024);
+    // A plain forward runs every position of every (prompt, sequence) pair: 2·P FLOPs each.
+    let naive_flops = positions * 2.0 * lstm.matmul_params() as f64;
+    for threads in [2, 1] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("rayon pool");
+        let start = Instant::now();
+        let scores = pool.install(|| lstm.score_prompts(&prompts, &seqs)).expect("search");
+        let seconds = start.elapsed().as_secs_f64();
+        assert_eq!(scores.len(), prompts.len());
+        eprintln!(
+            "LSTM, {threads} thread(s): full search L_max = {L_MAX} ({} prompts) × N = {N} × T = {T} in {seconds:.2} s: \
+             {:.0} prompt-evals/s, {:.3e} scored tokens/s, naive {:.1} GFLOP/s (naive {naive_flops:.3e} FLOP)",
+            prompts.len(),
+            (prompts.len() * N) as f64 / seconds,
+            tokens / seconds,
+            naive_flops / seconds / 1e9,
+        );
+        group.bench_function(format!("LSTM: {} length-10 prompts x N={N} x T={T}, {threads} thread(s)", slice.len()), |b| {
+            b.iter(|| pool.install(|| lstm.score_prompts(&slice, &seqs)).expect("search"))
         });
     }
     group.finish();

@@ -25,7 +25,8 @@ pub fn next_bit_log_probs(
     prompt: &[u8],
     sequences: &[Vec<u8>],
 ) -> Result<Vec<Vec<[f32; 2]>>, InferError> {
-    let plan = Plan::new(model, std::slice::from_ref(&prompt.to_vec()), sequences)?;
+    model.validate()?;
+    let plan = Plan::new(model.context, std::slice::from_ref(&prompt.to_vec()), sequences)?;
     let prep = Prepared::new(model);
     let nq = plan.t_len - 1;
     let inputs = TaskInputs::new(&prep, prompt.len(), nq);
@@ -43,9 +44,5 @@ pub fn next_bit_log_probs(
             },
         )
         .collect();
-    let mut result = vec![Vec::new(); sequences.len()];
-    for (&s, lps) in plan.seq_order.iter().zip(per_chunk.into_iter().flatten()) {
-        result[s] = lps;
-    }
-    Ok(result)
+    Ok(plan.in_sequence_order(per_chunk.into_iter().flatten()))
 }

@@ -228,7 +228,7 @@ impl FrozenTransformer {
     }
 }
 
-fn check_len(field: &str, values: &[f32], expected: usize) -> Result<(), InferError> {
+pub(crate) fn check_len(field: &str, values: &[f32], expected: usize) -> Result<(), InferError> {
     if values.len() == expected {
         Ok(())
     } else {
@@ -236,12 +236,12 @@ fn check_len(field: &str, values: &[f32], expected: usize) -> Result<(), InferEr
     }
 }
 
-fn check_norm(field: &str, norm: &Norm, d: usize) -> Result<(), InferError> {
+pub(crate) fn check_norm(field: &str, norm: &Norm, d: usize) -> Result<(), InferError> {
     check_len(&format!("{field}.gamma"), &norm.gamma, d)?;
     check_len(&format!("{field}.beta"), &norm.beta, d)
 }
 
-fn check_dense(field: &str, dense: &Dense, d_in: usize, d_out: usize) -> Result<(), InferError> {
+pub(crate) fn check_dense(field: &str, dense: &Dense, d_in: usize, d_out: usize) -> Result<(), InferError> {
     if dense.d_in != d_in || dense.d_out != d_out {
         return Err(InferError::Dimensions {
             what: format!("{field} is {}×{}, expected {d_in}×{d_out}", dense.d_in, dense.d_out),
@@ -252,13 +252,13 @@ fn check_dense(field: &str, dense: &Dense, d_in: usize, d_out: usize) -> Result<
 }
 
 /// Standard normal samples from SplitMix64 + Box–Muller: deterministic, dependency-free, good enough for weights.
-struct Normal {
+pub(crate) struct Normal {
     state: u64,
     spare: Option<f32>,
 }
 
 impl Normal {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Normal { state: seed, spare: None }
     }
 
@@ -273,7 +273,7 @@ impl Normal {
         ((z >> 11) + 1) as f64 / (1u64 << 53) as f64
     }
 
-    fn sample(&mut self) -> f32 {
+    pub(crate) fn sample(&mut self) -> f32 {
         if let Some(spare) = self.spare.take() {
             return spare;
         }

@@ -50,7 +50,8 @@ pub fn score_prompts(
     prompts: &[Vec<u8>],
     sequences: &[Vec<u8>],
 ) -> Result<Vec<Vec<f64>>, InferError> {
-    let plan = Plan::new(model, prompts, sequences)?;
+    model.validate()?;
+    let plan = Plan::new(model.context, prompts, sequences)?;
     let prep = Prepared::new(model);
     let t_len = plan.t_len;
     let nq = t_len - 1;
@@ -88,15 +89,7 @@ pub fn score_prompts(
             },
         )
         .collect();
-    let mut result = vec![Vec::new(); prompts.len()];
-    for (&i, nats) in plan.order.iter().zip(per_item.into_iter().flatten()) {
-        let mut bits = vec![0.0; sequences.len()];
-        for (&s, v) in plan.seq_order.iter().zip(&nats) {
-            bits[s] = v / std::f64::consts::LN_2;
-        }
-        result[i] = bits;
-    }
-    Ok(result)
+    Ok(plan.bits_in_input_order(per_item.into_iter().flatten()))
 }
 
 /// [`score_prompts`] over [`all_prompts`]`(l_max)`: `result[i]` belongs to the `i`-th prompt in canonical order.
@@ -144,7 +137,8 @@ pub fn search_work(
     prompts: &[Vec<u8>],
     sequences: &[Vec<u8>],
 ) -> Result<SearchWork, InferError> {
-    let plan = Plan::new(model, prompts, sequences)?;
+    model.validate()?;
+    let plan = Plan::new(model.context, prompts, sequences)?;
     let (n, t_len, d) = (sequences.len() as u64, plan.t_len, model.d_model as u64);
     let nq = t_len - 1;
     let layers = model.n_layers() as u64;
@@ -195,17 +189,17 @@ pub fn search_work(
 pub(crate) struct Plan {
     pub t_len: usize,
     /// Prompt indices in lexicographic order of their bits (a prefix comes before its extensions).
-    order: Vec<usize>,
+    pub order: Vec<usize>,
     /// Ranges of `order`, one per parallel work item.
-    items: Vec<Range<usize>>,
+    pub items: Vec<Range<usize>>,
     /// Sequence indices in lexicographic order (neighbouring sequences share prefixes).
     pub seq_order: Vec<usize>,
 }
 
 impl Plan {
-    /// Validates the inputs and orders prompts and sequences for prefix sharing.
-    pub fn new(model: &FrozenTransformer, prompts: &[Vec<u8>], sequences: &[Vec<u8>]) -> Result<Plan, InferError> {
-        model.validate()?;
+    /// Validates the inputs against a model of `context` positions and orders prompts and sequences for prefix
+    /// sharing.
+    pub fn new(context: usize, prompts: &[Vec<u8>], sequences: &[Vec<u8>]) -> Result<Plan, InferError> {
         let first = sequences.first().ok_or(InferError::NoSequences)?;
         let t_len = first.len();
         if t_len == 0 {
@@ -220,13 +214,13 @@ impl Plan {
         for (index, prompt) in prompts.iter().enumerate() {
             check_bits("prompt", index, prompt)?;
             let needed = prompt.len() + t_len;
-            if needed > model.context {
+            if needed > context {
                 return Err(InferError::PromptTooLong {
                     index,
                     prompt_len: prompt.len(),
                     task_len: t_len,
                     needed,
-                    context: model.context,
+                    context,
                 });
             }
         }
@@ -237,6 +231,31 @@ impl Plan {
         let mut seq_order: Vec<usize> = (0..sequences.len()).collect();
         seq_order.sort_by(|&a, &b| sequences[a].cmp(&sequences[b]));
         Ok(Plan { t_len, order, items, seq_order })
+    }
+}
+
+impl Plan {
+    /// Summed nats per sorted sequence, one vector per prompt in `order`, back to the caller's orders: a row per
+    /// prompt as given, a column per sequence as given, in bits.
+    pub fn bits_in_input_order(&self, per_prompt: impl Iterator<Item = Vec<f64>>) -> Vec<Vec<f64>> {
+        let mut result = vec![Vec::new(); self.order.len()];
+        for (&i, nats) in self.order.iter().zip(per_prompt) {
+            let mut bits = vec![0.0; self.seq_order.len()];
+            for (&s, v) in self.seq_order.iter().zip(&nats) {
+                bits[s] = v / std::f64::consts::LN_2;
+            }
+            result[i] = bits;
+        }
+        result
+    }
+
+    /// One value per sorted sequence, back to the order the sequences were given in.
+    pub fn in_sequence_order<T: Clone + Default>(&self, sorted: impl Iterator<Item = T>) -> Vec<T> {
+        let mut result = vec![T::default(); self.seq_order.len()];
+        for (&s, value) in self.seq_order.iter().zip(sorted) {
+            result[s] = value;
+        }
+        result
     }
 }
 

@@ -9,9 +9,9 @@ use burn::module::Module;
 use burn::tensor::Device;
 
 use adaptbench_report::{write_atomically, write_atomically_with};
-use crate::config::TransformerConfig;
+use crate::config::ModelConfig;
 use crate::error::ModelError;
-use crate::transformer::Transformer;
+use crate::network::Network;
 
 /// Weights file inside a checkpoint directory.
 pub const CHECKPOINT_WEIGHTS_FILE: &str = "model.bpk";
@@ -20,13 +20,13 @@ pub const CHECKPOINT_CONFIG_FILE: &str = "model.toml";
 
 /// A loaded checkpoint: the model and the configuration it was built from.
 pub struct Checkpoint {
-    pub model: Transformer,
-    pub config: TransformerConfig,
+    pub model: Network,
+    pub config: ModelConfig,
 }
 
 /// Saves `model` and its `config` into `dir` (created if needed). Each file is written atomically, weights
 /// first, so a directory with a config file always has complete weights.
-pub fn save_checkpoint(dir: &Path, model: &Transformer, config: &TransformerConfig) -> Result<(), ModelError> {
+pub fn save_checkpoint(dir: &Path, model: &Network, config: &ModelConfig) -> Result<(), ModelError> {
     save_weights(model, &dir.join(CHECKPOINT_WEIGHTS_FILE))?;
     let text = toml::to_string(config).map_err(|error| ModelError::Parse {
         path: dir.join(CHECKPOINT_CONFIG_FILE),
@@ -40,11 +40,11 @@ pub fn save_checkpoint(dir: &Path, model: &Transformer, config: &TransformerConf
 pub fn load_checkpoint(
     dir: &Path,
     device: &Device,
-    expected: Option<&TransformerConfig>,
+    expected: Option<&ModelConfig>,
 ) -> Result<Checkpoint, ModelError> {
     let config_path = dir.join(CHECKPOINT_CONFIG_FILE);
     let text = fs::read_to_string(&config_path).map_err(|source| ModelError::Io { path: config_path.clone(), source })?;
-    let config: TransformerConfig =
+    let config: ModelConfig =
         toml::from_str(&text).map_err(|error| ModelError::Parse { path: config_path.clone(), message: error.to_string() })?;
     if let Some(expected) = expected.filter(|expected| **expected != config) {
         return Err(ModelError::ConfigMismatch {
@@ -58,12 +58,12 @@ pub fn load_checkpoint(
 }
 
 /// Writes `model`'s weights (burnpack, parameter ids included) to `path`, atomically.
-pub fn save_weights(model: &Transformer, path: &Path) -> Result<(), ModelError> {
+pub fn save_weights(model: &Network, path: &Path) -> Result<(), ModelError> {
     Ok(write_atomically_with(path, |temporary| model.clone().save_file(temporary))?)
 }
 
 /// Loads the weights at `path` into `model`, which must have the same architecture.
-pub fn load_weights(model: Transformer, path: &Path) -> Result<Transformer, ModelError> {
+pub fn load_weights(model: Network, path: &Path) -> Result<Network, ModelError> {
     model
         .try_load_file(path)
         .map_err(|error| ModelError::Record { path: path.to_path_buf(), message: error.to_string() })
@@ -74,8 +74,8 @@ mod tests {
     use super::*;
     use burn::tensor::{Int, Tensor, TensorData};
 
-    fn small() -> TransformerConfig {
-        TransformerConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }
+    fn small() -> ModelConfig {
+        ModelConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }
     }
 
     #[test]
@@ -98,7 +98,7 @@ mod tests {
         let device = Device::flex();
         let dir = tempfile::tempdir().unwrap();
         save_checkpoint(dir.path(), &small().init(&device), &small()).unwrap();
-        let other = TransformerConfig { n_layers: 3, ..small() };
+        let other = ModelConfig { n_layers: 3, ..small() };
         let error = load_checkpoint(dir.path(), &device, Some(&other)).err().unwrap();
         assert!(matches!(error, ModelError::ConfigMismatch { .. }), "{error}");
     }

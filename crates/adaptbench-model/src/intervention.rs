@@ -86,7 +86,7 @@ impl LoReft {
     }
 }
 
-/// LoReFT interventions after chosen blocks of a [`crate::Transformer`].
+/// LoReFT interventions after chosen blocks of a [`crate::Network`].
 #[derive(Module, Debug)]
 pub struct Intervention {
     /// One site per entry of `layers`.

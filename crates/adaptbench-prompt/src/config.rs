@@ -30,6 +30,8 @@ pub struct SearchConfig {
     /// Typical and random prompts drawn per length for the efficiency curves. Default: 200.
     pub baseline_prompts: usize,
     pub reliability: ReliabilityConfig,
+    /// The optimum and reliability again at other task lengths T (off by default).
+    pub task_length: TaskLengthConfig,
     pub local: LocalConfig,
     /// Successive halving, an approximation reported beside the exact search.
     pub halving: HalvingConfig,
@@ -45,6 +47,7 @@ impl Default for SearchConfig {
             tolerance_bits: 1e-4,
             baseline_prompts: 200,
             reliability: ReliabilityConfig::default(),
+            task_length: TaskLengthConfig::default(),
             local: LocalConfig::default(),
             halving: HalvingConfig::default(),
         }
@@ -67,6 +70,19 @@ impl Default for ReliabilityConfig {
     fn default() -> Self {
         Self { ns: (0..=8).map(|k| 1 << k).collect(), l_max: vec![1, 3, 5], draws: 100 }
     }
+}
+
+/// The `[search.task_length]` table: at each T of `task_lens`, reference losses of every prompt up to the
+/// longest `reliability.l_max` over fresh sequences of T tokens, the optimal prompt there, and reliability at
+/// each N of `ns` and each `reliability.l_max` on draws of T tokens (arXiv 2502.10760 reports that reliability
+/// can fall as T grows, and that the optimal prompt's length depends on T).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TaskLengthConfig {
+    /// Task lengths T, ascending. Default: [] (the analysis is off).
+    pub task_lens: Vec<usize>,
+    /// Sizes N of D_N at each T. Default: [] (those of `reliability.ns`).
+    pub ns: Vec<usize>,
 }
 
 /// The `[search.local]` table: the local search beyond L_max, started from the exhaustive optimum on D_N.
@@ -184,6 +200,21 @@ impl SearchConfig {
                 format!("each must be ≤ {table}.l_max = {}", self.l_max),
             ));
         }
+        let lens = &self.task_length.task_lens;
+        if lens.contains(&0) || lens.iter().any(|&t| t > 1_000_000) || lens.windows(2).any(|pair| pair[0] >= pair[1]) {
+            return Err(PromptError::invalid(
+                key("task_length.task_lens"),
+                format!("{lens:?}"),
+                "distinct lengths in ascending order, each in 1..=1000000",
+            ));
+        }
+        if self.task_length.ns.contains(&0) {
+            return Err(PromptError::invalid(
+                key("task_length.ns"),
+                format!("{:?}", self.task_length.ns),
+                "sizes ≥ 1 ([] for those of reliability.ns)",
+            ));
+        }
         if self.local.max_len > 4096 {
             return Err(PromptError::invalid(key("local.max_len"), self.local.max_len, "allowed range 0..=4096"));
         }
@@ -201,11 +232,33 @@ impl SearchConfig {
             halving: self.halving.plan(),
         }
     }
+
+    /// The reliability plan at each task length of `task_length` (its own `ns`, if any).
+    pub fn task_length_plan(&self) -> ReliabilityPlan {
+        let mut plan = self.reliability_plan();
+        if !self.task_length.ns.is_empty() {
+            plan.ns = self.task_length.ns.clone();
+        }
+        plan
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn task_lengths_must_ascend_and_name_their_key() {
+        for lens in ["[10, 5]", "[0, 5]", "[5, 5]"] {
+            let config: SearchConfig = toml::from_str(&format!("[task_length]\ntask_lens = {lens}")).unwrap();
+            let message = config.validate("search").unwrap_err().to_string();
+            assert!(message.contains("search.task_length.task_lens") && message.contains("ascending"), "{message}");
+        }
+        let config: SearchConfig = toml::from_str("[task_length]\ntask_lens = [5, 20]\nns = [4]").unwrap();
+        assert!(config.validate("search").is_ok());
+        assert_eq!(config.task_length_plan().ns, vec![4]);
+        assert_eq!(SearchConfig::default().task_length_plan().ns, SearchConfig::default().reliability.ns);
+    }
 
     #[test]
     fn a_reliability_curve_longer_than_the_search_is_rejected_with_its_key() {

@@ -26,7 +26,7 @@ mod reference;
 mod reliability;
 
 pub use bayes::BayesPredictor;
-pub use config::{HalvingConfig, LocalConfig, PredictorKind, ReliabilityConfig, SearchConfig, MAX_EXHAUSTIVE_LEN};
+pub use config::{HalvingConfig, LocalConfig, PredictorKind, ReliabilityConfig, SearchConfig, TaskLengthConfig, MAX_EXHAUSTIVE_LEN};
 pub use efficiency::{efficiency, EfficiencyPoint, PromptKind};
 pub use error::PromptError;
 pub use exhaustive::Exhaustive;

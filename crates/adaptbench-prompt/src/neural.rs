@@ -1,20 +1,21 @@
-//! A frozen neural model as a prompt-steerable predictor, scored by the inference crate's KV-cached
-//! prompt engine (forward only, no autodiff, prompts shared across the N sequences).
+//! A frozen neural model as a prompt-steerable predictor, scored by the inference crate's engines (forward
+//! only, no autodiff, prompts shared across the N sequences: KV-cached for the Transformer, state-shared for
+//! the LSTM).
 
-use adaptbench_infer::{score_prompts, FrozenTransformer};
+use adaptbench_infer::FrozenModel;
 
 use crate::error::PromptError;
 use crate::config::PredictorKind;
 use crate::predictor::{Predictor, ScoreMatrix};
 
-/// A trained Transformer conditioned on `BOS, prompt, task tokens`.
+/// A trained Transformer or LSTM conditioned on `BOS, prompt, task tokens`.
 pub struct NeuralPredictor {
-    model: FrozenTransformer,
+    model: FrozenModel,
 }
 
 impl NeuralPredictor {
     /// Wraps a frozen model (see `adaptbench_model::freeze`).
-    pub fn new(model: FrozenTransformer) -> Self {
+    pub fn new(model: FrozenModel) -> Self {
         Self { model }
     }
 }
@@ -25,11 +26,11 @@ impl Predictor for NeuralPredictor {
     }
 
     fn score(&self, prompts: &[Vec<u8>], sequences: &[Vec<u8>]) -> Result<ScoreMatrix, PromptError> {
-        Ok(score_prompts(&self.model, prompts, sequences)?)
+        Ok(self.model.score_prompts(prompts, sequences)?)
     }
 
     /// BOS + prompt + T − 1 inputs must fit the context: `L ≤ context − T`.
     fn max_prompt_len(&self, task_len: usize) -> Option<usize> {
-        Some(self.model.context.saturating_sub(task_len))
+        Some(self.model.context().saturating_sub(task_len))
     }
 }

@@ -18,7 +18,8 @@
 //! - Prompt search (`adaptbench search`, after arXiv 2502.10760): [`LandscapeRow`] (`landscape.csv`),
 //!   [`ReliabilityRow`] (`reliability.csv`, with [`wilson_interval`]) and [`EfficiencyRow`] (`efficiency.csv`);
 //!   [`landscape_svg`], [`reliability_svg`] and [`efficiency_svg`] draw them and [`search_report_markdown`]
-//!   reports them.
+//!   reports them; [`TaskLengthRow`] (`task_length.csv`) repeats the optimum and reliability at other task
+//!   lengths T, drawn by [`task_length_svg`] and reported by [`task_length_markdown`].
 //! - Grids and choices: [`PointRow`] (`points.csv`) names each grid point's swept values; [`SelectionRow`]
 //!   (`selection.csv`) scores every candidate and α on held-out data only; [`choose`] picks on those rows
 //!   (objective `ID + λ·OOD`) and writes [`ChoiceRow`]s (`choices.csv`) with the oracle choice made on the
@@ -52,6 +53,7 @@ mod search_figures;
 mod search_markdown;
 mod selection;
 mod statistics;
+mod task_length;
 #[cfg(test)]
 mod testing;
 mod tidy;
@@ -77,7 +79,8 @@ pub use recommend_markdown::{choices_markdown, recommend_markdown, replace_recom
 pub use grid_markdown::{grid_report_markdown, GridReportContext};
 pub use reliability::ReliabilityRow;
 pub use search_appendix::{search_appendix_markdown, HalvingRow, LocalSearchRow, SearchAppendixSettings};
-pub use search_figures::{efficiency_svg, landscape_svg, reliability_svg, KL_FLOOR_BITS};
+pub use search_figures::{efficiency_svg, landscape_svg, reliability_svg, task_length_svg, KL_FLOOR_BITS};
+pub use task_length::{task_length_markdown, TaskLengthRow};
 pub use search_markdown::{search_report_markdown, SearchReportContext};
 pub use selection::{choose, mark_selected, objective, ChoiceRow, Constraints, SelectionRow};
 pub use statistics::{mean, mean_ci95, normal_ci95, proportion_ci95, sample_variance, student_t_975, wilson_interval};

@@ -21,6 +21,8 @@ pub struct ReportContext {
     pub pretrain_source: String,
     /// Whether the base is the freshly initialised network (`pretrain.steps = 0`).
     pub untrained: bool,
+    /// The base network, e.g. "a 2-layer LSTM of width 64".
+    pub base_model: String,
     /// The base's held-out excess over the pretraining source's Bayes floor, bits per token.
     pub base_excess_bits: f64,
     /// Half-width of its 95% CI.
@@ -87,15 +89,17 @@ fn header(context: &ReportContext) -> String {
         ),
         if context.untrained {
             format!(
-                "- Base: **untrained**, the freshly initialised network (`pretrain.steps = 0`), never trained on {}; its \
-                 held-out excess over that source's Bayes floor: {} bits/token. Every number below adapts a random \
+                "- Base: **untrained**, the freshly initialised network (`pretrain.steps = 0`), {}, never trained on {}; \
+                 its held-out excess over that source's Bayes floor: {} bits/token. Every number below adapts a random \
                  network, not a pretrained one.",
+                context.base_model,
                 context.pretrain_source,
                 plus_minus(context.base_excess_bits, context.base_excess_ci95)
             )
         } else {
             format!(
-                "- Pretraining source: {}; the base's held-out excess over its Bayes floor: {} bits/token.",
+                "- Base: {}. Pretraining source: {}; the base's held-out excess over its Bayes floor: {} bits/token.",
+                context.base_model,
                 context.pretrain_source,
                 plus_minus(context.base_excess_bits, context.base_excess_ci95)
             )
@@ -365,6 +369,7 @@ mod tests {
             task_len: 32,
             pretrain_source: "bernmix(θ=[0.2, 0.7])".to_string(),
             untrained: false,
+            base_model: "a 2-layer Transformer of width 64".to_string(),
             base_excess_bits: 0.0012,
             base_excess_ci95: 0.0003,
             seeds: vec![1, 2, 3],

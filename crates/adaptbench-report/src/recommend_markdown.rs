@@ -85,7 +85,7 @@ pub fn recommend_markdown(
     lines.push(
         "Tied: the 95% CI of the runner-up's J minus the winner's, paired by seed (Student t; with one seed, the \
          within-seed CIs combined), contains 0. The base (`none`) competes too: \"use none\" means no adaptation \
-         beats the pretrained model under this objective."
+         beats the base model under this objective."
             .to_string(),
     );
     lines.push(END.to_string());

@@ -35,9 +35,15 @@ pub struct ReliabilityRow {
 impl ReliabilityRow {
     /// The 95% Wilson interval of the row's proportion, from `round(proportion_correct · draws)` successes.
     pub fn interval(&self) -> (f64, f64) {
-        let successes = (self.proportion_correct.clamp(0.0, 1.0) * self.draws as f64).round() as usize;
-        wilson_interval(successes, self.draws)
+        proportion_interval(self.proportion_correct, self.draws)
     }
+}
+
+/// The 95% Wilson interval of a proportion recorded as a share of `draws`, from `round(proportion · draws)`
+/// successes.
+pub(crate) fn proportion_interval(proportion: f64, draws: usize) -> (f64, f64) {
+    let successes = (proportion.clamp(0.0, 1.0) * draws as f64).round() as usize;
+    wilson_interval(successes, draws)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::figures::{
 };
 use crate::landscape::{empirical_best, LandscapeRow};
 use crate::reliability::ReliabilityRow;
+use crate::task_length::TaskLengthRow;
 use crate::tidy::group_by_key;
 use crate::vocabulary::{Predictor, PromptKind};
 
@@ -108,32 +109,71 @@ pub fn landscape_svg(rows: &[LandscapeRow], path: &Path) -> Result<(), ReportErr
 /// non-finite proportion are left out; errors if none is left.
 pub fn reliability_svg(rows: &[ReliabilityRow], path: &Path) -> Result<(), ReportError> {
     let usable = rows.iter().filter(|row| row.n > 0 && row.proportion_correct.is_finite());
-    let mut curves = group_by_key(usable, |row| (row.predictor, row.l_max));
+    let curves: Vec<ProportionCurve> = group_by_key(usable, |row| (row.predictor, row.l_max))
+        .into_iter()
+        .map(|((predictor, l_max), rows)| ProportionCurve {
+            label: format!("{predictor}, L_max = {l_max}"),
+            points: rows.iter().map(|row| (row.n, row.proportion_correct, row.interval())).collect(),
+        })
+        .collect();
     if curves.is_empty() {
         return Err(ReportError::NoData { what: "no reliability rows with N > 0 and a finite proportion" });
     }
-    for (_, rows) in &mut curves {
-        rows.sort_by_key(|row| row.n);
+    proportion_svg(
+        &curves,
+        "Reliability: is the best prompt on D_N reference-optimal?",
+        "N = |D_N|, task sequences (log₂ scale)",
+        path,
+    )
+}
+
+/// Reliability against the task length (arXiv 2502.10760, §4): the proportion of draws whose empirical best
+/// prompt is reference-optimal *at that T* (y) against T (x, log₂ scale, ticks at the T measured), one line per
+/// (predictor, N), at the longest L_max of the rows, with 95% Wilson intervals; drawn as [`reliability_svg`]
+/// draws N. Rows with T = 0 or a non-finite proportion are left out; errors if none is left.
+pub fn task_length_svg(rows: &[TaskLengthRow], path: &Path) -> Result<(), ReportError> {
+    let longest = rows.iter().map(|row| row.l_max).max().unwrap_or(0);
+    let usable = rows.iter().filter(|row| row.l_max == longest && row.task_len > 0 && row.proportion_correct.is_finite());
+    let curves: Vec<ProportionCurve> = group_by_key(usable, |row| (row.predictor, row.n))
+        .into_iter()
+        .map(|((predictor, n), rows)| ProportionCurve {
+            label: format!("{predictor}, N = {n}"),
+            points: rows.iter().map(|row| (row.task_len, row.proportion_correct, row.interval())).collect(),
+        })
+        .collect();
+    if curves.is_empty() {
+        return Err(ReportError::NoData { what: "no task-length rows with T > 0 and a finite proportion" });
     }
-    let mut ns: Vec<usize> = curves.iter().flat_map(|(_, rows)| rows.iter().map(|row| row.n)).collect();
-    ns.sort_unstable();
-    ns.dedup();
-    let (first, last) = (ns[0] as f64, ns[ns.len() - 1] as f64);
-    let ticks: Vec<f64> = ns.iter().map(|&n| n as f64).collect();
+    proportion_svg(
+        &curves,
+        &format!("Reliability against the task length T (L_max = {longest})"),
+        "T, task tokens per sequence (log₂ scale)",
+        path,
+    )
+}
+
+/// One line of a proportion figure: `(x, proportion, 95% interval)` per point.
+struct ProportionCurve {
+    label: String,
+    points: Vec<(usize, f64, (f64, f64))>,
+}
+
+/// Proportions (y, 0 to 1) with interval bars against a positive count (x, log₂ scale, ticks at the values
+/// present), one coloured line per curve, nudged apart by at most ±0.1 octave so that bars do not hide each
+/// other.
+fn proportion_svg(curves: &[ProportionCurve], title: &str, x_desc: &str, path: &Path) -> Result<(), ReportError> {
+    let mut xs: Vec<usize> = curves.iter().flat_map(|curve| curve.points.iter().map(|point| point.0)).collect();
+    xs.sort_unstable();
+    xs.dedup();
+    let (first, last) = (xs[0] as f64, xs[xs.len() - 1] as f64);
+    let ticks: Vec<f64> = xs.iter().map(|&x| x as f64).collect();
     let entries: Vec<LegendEntry> = curves
         .iter()
         .zip(PALETTE.iter().cycle())
-        .map(|(((predictor, l_max), _), &color)| {
-            LegendEntry::series(
-                &format!("{predictor}, L_max = {l_max}"),
-                color,
-                Some(Stroke::Solid),
-                Some(Marker::Circle),
-            )
-        })
+        .map(|(curve, &color)| LegendEntry::series(&curve.label, color, Some(Stroke::Solid), Some(Marker::Circle)))
         .collect();
     let svg = render(path, figure_size(&entries), |root| {
-        let root = root.titled("Reliability: is the best prompt on D_N reference-optimal?", (FONT, 24))?;
+        let root = root.titled(title, (FONT, 24))?;
         let (area, legend_area) = root.split_horizontally(CHART.0);
         let mut chart = ChartBuilder::on(&area)
             .margin(16)
@@ -142,24 +182,19 @@ pub fn reliability_svg(rows: &[ReliabilityRow], path: &Path) -> Result<(), Repor
             .build_cartesian_2d((first / 1.5..last * 1.5).log_scale().base(2.0).with_key_points(ticks), -0.03..1.03)?;
         chart
             .configure_mesh()
-            .x_desc("N = |D_N|, task sequences (log₂ scale)")
+            .x_desc(x_desc)
             .y_desc("proportion of draws correct (95% Wilson interval)")
-            .x_label_formatter(&|n| format!("{n:.0}"))
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .label_style((FONT, 15))
             .draw()?;
         let count = curves.len() as f64;
-        for (index, ((_, rows), entry)) in curves.iter().zip(&entries).enumerate() {
+        for (index, (curve, entry)) in curves.iter().zip(&entries).enumerate() {
             let nudge = 2f64.powf(0.2 * (index as f64 - 0.5 * (count - 1.0)) / count.max(2.0));
-            let x = |row: &ReliabilityRow| row.n as f64 * nudge;
-            let points: Vec<(f64, f64)> = rows.iter().map(|row| (x(row), row.proportion_correct)).collect();
-            draw_series(&mut chart, &points, entry, 3)?;
-            let bars: Vec<(f64, f64, f64)> = rows
-                .iter()
-                .map(|row| {
-                    let (low, high) = row.interval();
-                    (x(row), low, high)
-                })
-                .collect();
+            let mut points = curve.points.clone();
+            points.sort_by_key(|point| point.0);
+            let line: Vec<(f64, f64)> = points.iter().map(|&(x, y, _)| (x as f64 * nudge, y)).collect();
+            draw_series(&mut chart, &line, entry, 3)?;
+            let bars: Vec<(f64, f64, f64)> = points.iter().map(|&(x, _, (low, high))| (x as f64 * nudge, low, high)).collect();
             error_bars(&mut chart, &bars, entry.color)?;
         }
         draw_legend(&legend_area, &entries, CHART_LEGEND)
@@ -332,6 +367,33 @@ mod tests {
         for tick in ["4", "16", "64"] {
             assert!(svg.contains(&format!(">\n{tick}\n</text>")), "N tick {tick}");
         }
+    }
+
+    #[test]
+    fn the_task_length_figure_has_a_line_per_predictor_and_n_at_the_longest_l_max() {
+        let row = |predictor: &str, task_len: usize, l_max: usize, n: usize| TaskLengthRow {
+            predictor: predictor.parse().unwrap(),
+            task_len,
+            l_max,
+            n,
+            draws: 10,
+            proportion_correct: 0.5,
+            ..Default::default()
+        };
+        let rows: Vec<TaskLengthRow> = ["bayes", "neural"]
+            .into_iter()
+            .flat_map(|p| [5, 20, 59].into_iter().flat_map(move |t| [(1, 4), (3, 4), (3, 64)].map(|(l, n)| row(p, t, l, n))))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("task_length.svg");
+        task_length_svg(&rows, &path).unwrap();
+        let svg = read_svg(&path);
+        for label in ["bayes, N = 4", "bayes, N = 64", "neural, N = 4", "neural, N = 64"] {
+            assert!(svg.contains(&format!("\n{label}\n</text>")), "legend entry {label}");
+        }
+        assert_eq!(svg.matches(", N = ").count(), 4, "one line per (predictor, N), L_max = 1 left out");
+        assert!(svg.contains("L_max = 3") && svg.contains(">\n59\n</text>"), "title and T ticks");
+        assert!(matches!(task_length_svg(&[], &path), Err(ReportError::NoData { .. })));
     }
 
     #[test]

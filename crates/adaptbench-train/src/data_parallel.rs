@@ -8,7 +8,7 @@
 //! graphs that share a node under one lock, so shards on the model's own leaves would run their backward
 //! passes one after the other.
 
-use adaptbench_model::Transformer;
+use adaptbench_model::Network;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
@@ -23,7 +23,7 @@ pub const SHARDS: usize = 2;
 
 /// The batch's mean next-bit loss in nats, `L = Σ_s (n_s/n)·L_s`, and the gradients of `L` for every
 /// trainable parameter, from `min(SHARDS, batch)` shards.
-pub fn loss_and_gradients(model: &Transformer, batch: Batch) -> (f64, GradientsParams) {
+pub fn loss_and_gradients(model: &Network, batch: Batch) -> (f64, GradientsParams) {
     let [rows, _] = batch.inputs.dims();
     let shards = SHARDS.min(rows).max(1);
     if shards == 1 {
@@ -82,7 +82,7 @@ impl ModuleVisitor for AddGradients<'_> {
 
 #[cfg(test)]
 mod tests {
-    use adaptbench_model::TransformerConfig;
+    use adaptbench_model::ModelConfig;
     use adaptbench_sources::{rng, SourceSpec};
     use burn::module::ParamId;
     use burn::tensor::Device;
@@ -90,15 +90,18 @@ mod tests {
     use super::*;
     use crate::batch::sample_sequences;
 
-    fn setup() -> (Transformer, Vec<Vec<u8>>, Device) {
+    fn setup() -> (Network, Vec<Vec<u8>>, Device) {
+        setup_model(ModelConfig { d_model: 16, n_layers: 2, n_heads: 2, context: 12, ..Default::default() })
+    }
+
+    fn setup_model(config: ModelConfig) -> (Network, Vec<Vec<u8>>, Device) {
         let device = Device::flex().autodiff();
-        let config = TransformerConfig { d_model: 16, n_layers: 2, n_heads: 2, context: 12, ..Default::default() };
         let source = SourceSpec::Mix { thetas: vec![0.2, 0.7], weights: vec![0.5, 0.5] }.build().unwrap();
         (config.init_seeded(&device, 3), sample_sequences(source.as_ref(), &mut rng(4), 7, 12), device)
     }
 
     /// Every parameter's gradient, flattened, in visiting order.
-    fn flat(model: &Transformer, grads: &GradientsParams) -> Vec<Vec<f32>> {
+    fn flat(model: &Network, grads: &GradientsParams) -> Vec<Vec<f32>> {
         struct Collect<'a>(&'a GradientsParams, Vec<(ParamId, Vec<f32>)>);
         impl ModuleVisitor for Collect<'_> {
             fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
@@ -130,14 +133,16 @@ mod tests {
 
     #[test]
     fn a_step_gives_the_same_bits_on_one_and_on_three_threads() {
-        let (model, data, device) = setup();
-        let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-            pool.install(|| {
-                let (loss, grads) = loss_and_gradients(&model, Batch::new(&data, &device));
-                (loss, flat(&model, &grads))
-            })
-        };
-        assert_eq!(run(1), run(3));
+        let lstm = ModelConfig { arch: adaptbench_model::Arch::Lstm, d_model: 16, n_layers: 2, context: 12, ..Default::default() };
+        for (model, data, device) in [setup(), setup_model(lstm)] {
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                pool.install(|| {
+                    let (loss, grads) = loss_and_gradients(&model, Batch::new(&data, &device));
+                    (loss, flat(&model, &grads))
+                })
+            };
+            assert_eq!(run(1), run(3), "{:?}", model.arch());
+        }
     }
 }

@@ -3,9 +3,8 @@
 //! next-bit accuracy and calibration.
 
 use adaptbench_report::mean_ci95;
-use adaptbench_infer::next_bit_log_probs;
 use adaptbench_model::fused::is_fused;
-use adaptbench_model::{engine_form, Transformer};
+use adaptbench_model::{engine_form, Network};
 use adaptbench_sources::Source;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::Device;
@@ -58,7 +57,7 @@ impl HeldOut {
     }
 
     /// Evaluates `model` (on an inference device) in batches of `batch_size` sequences.
-    pub fn evaluate(&self, model: &Transformer, batch_size: usize, device: &Device) -> Evaluation {
+    pub fn evaluate(&self, model: &Network, batch_size: usize, device: &Device) -> Evaluation {
         let mut calibration = Calibration::default();
         let model_bits = score(model, &self.sequences, batch_size, device, Some(&mut calibration));
         let differences: Vec<f64> = model_bits.iter().zip(&self.bayes_bits).map(|(m, b)| m - b).collect();
@@ -79,14 +78,14 @@ impl HeldOut {
 
 /// Mean next-bit loss of `model` on `sequences`, bits per token (no Bayes reference needed, e.g. for early
 /// stopping on a validation split).
-pub fn mean_loss_bits(model: &Transformer, sequences: &[Vec<u8>], batch_size: usize, device: &Device) -> f64 {
+pub fn mean_loss_bits(model: &Network, sequences: &[Vec<u8>], batch_size: usize, device: &Device) -> f64 {
     let bits = score(model, sequences, batch_size, device, None);
     bits.iter().sum::<f64>() / bits.len() as f64
 }
 
 /// Per-sequence mean loss in bits per token; also feeds every (P(x = 1), x) pair to `calibration`.
 fn score(
-    model: &Transformer,
+    model: &Network,
     sequences: &[Vec<u8>],
     batch_size: usize,
     device: &Device,
@@ -116,16 +115,16 @@ fn score(
 /// does not serve (another backend, a soft prompt; an input the engine rejects, e.g. no sequences), and burn's
 /// forward runs instead. The two agree to 1e-5 (tested); the engine is exact up to `f32` rounding and its
 /// result does not depend on the thread count.
-fn engine_log_probs(model: &Transformer, sequences: &[Vec<u8>], device: &Device) -> Option<Vec<Vec<[f32; 2]>>> {
+fn engine_log_probs(model: &Network, sequences: &[Vec<u8>], device: &Device) -> Option<Vec<Vec<[f32; 2]>>> {
     if !is_fused(device, model.head.weight.val().dtype()) {
         return None;
     }
     let (frozen, prompt) = engine_form(model)?;
-    next_bit_log_probs(&frozen, &prompt, sequences).ok()
+    frozen.next_bit_log_probs(&prompt, sequences).ok()
 }
 
 /// The same from burn's forward, in batches of `batch_size` sequences (of one length each).
-fn burn_log_probs(model: &Transformer, sequences: &[Vec<u8>], batch_size: usize, device: &Device) -> Vec<Vec<[f32; 2]>> {
+fn burn_log_probs(model: &Network, sequences: &[Vec<u8>], batch_size: usize, device: &Device) -> Vec<Vec<[f32; 2]>> {
     let mut result = Vec::with_capacity(sequences.len());
     for chunk in sequences.chunks(batch_size) {
         let batch = Batch::new(chunk, device);
@@ -179,10 +178,10 @@ mod tests {
 
     #[test]
     fn the_engine_and_burns_forward_agree_to_1e_5_with_and_without_a_hard_prompt() {
-        use adaptbench_model::{Prompt, TransformerConfig};
+        use adaptbench_model::{Prompt, ModelConfig};
         use adaptbench_sources::{rng, SourceSpec};
         let device = Device::flex();
-        let mut model = TransformerConfig { d_model: 16, n_layers: 2, n_heads: 2, context: 16, ..Default::default() }.init_seeded(&device, 4);
+        let mut model = ModelConfig { d_model: 16, n_layers: 2, n_heads: 2, context: 16, ..Default::default() }.init_seeded(&device, 4);
         let source = SourceSpec::Bern { p: 0.3 }.build().unwrap();
         // 37 sequences: the engine's chunks of 16 and a ragged one.
         let sequences = sample_sequences(source.as_ref(), &mut rng(6), 37, 12);
@@ -195,10 +194,10 @@ mod tests {
 
     #[test]
     fn a_soft_prompt_is_evaluated_by_burns_forward() {
-        use adaptbench_model::{Prompt, PromptSpace, TransformerConfig};
+        use adaptbench_model::{Prompt, PromptSpace, ModelConfig};
         use burn::tensor::{Tensor, TensorData};
         let device = Device::flex();
-        let mut model = TransformerConfig { d_model: 16, n_heads: 2, context: 12, ..Default::default() }.init_seeded(&device, 4);
+        let mut model = ModelConfig { d_model: 16, n_heads: 2, context: 12, ..Default::default() }.init_seeded(&device, 4);
         let weights = Tensor::from_data(TensorData::new(vec![0.9f32, 0.1, 0.0, 0.0, 1.0, 0.0], [2, 3]), &device);
         model.prompt = Some(Prompt::new(weights, PromptSpace::TokenWeights));
         assert!(engine_log_probs(&model, &[vec![1, 0, 1]], &device).is_none());
@@ -206,10 +205,10 @@ mod tests {
 
     #[test]
     fn a_model_evaluated_on_the_bayes_sequences_reports_consistent_fields() {
-        use adaptbench_model::TransformerConfig;
+        use adaptbench_model::ModelConfig;
         use adaptbench_sources::{rng, SourceSpec};
         let device = Device::flex();
-        let model = TransformerConfig { d_model: 16, n_heads: 2, context: 12, ..Default::default() }.init_seeded(&device, 4);
+        let model = ModelConfig { d_model: 16, n_heads: 2, context: 12, ..Default::default() }.init_seeded(&device, 4);
         let source = SourceSpec::Bern { p: 0.8 }.build().unwrap();
         let held_out = HeldOut::draw(source.as_ref(), &mut rng(5), 40, 12);
         let evaluation = held_out.evaluate(&model, 16, &device);

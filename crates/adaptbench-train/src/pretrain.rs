@@ -5,7 +5,7 @@
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use adaptbench_model::{ModelError, Transformer, TransformerConfig};
+use adaptbench_model::{ModelError, Network, ModelConfig};
 use adaptbench_sources::{derive_seed, rng, Source};
 use burn::module::Module;
 use burn::tensor::Device;
@@ -34,7 +34,7 @@ pub use adaptbench_report::PretrainRow;
 /// The trained model and its record.
 pub struct PretrainOutcome {
     /// The trained weights, on the inference (non-autodiff) device.
-    pub model: Transformer,
+    pub model: Network,
     pub rows: Vec<PretrainRow>,
     pub final_eval: Evaluation,
     /// Wall time of the optimisation steps alone (evaluations excluded), over all sessions of the run.
@@ -59,7 +59,7 @@ pub enum PretrainEnd {
 /// across interruptions too: a resumed run replays the data stream to its step. `device` is an inference
 /// device; training runs on its autodiff twin. `on_step` returning `Break` stops the loop after saving.
 pub fn pretrain(
-    model_config: &TransformerConfig,
+    model_config: &ModelConfig,
     config: &PretrainConfig,
     source: &dyn Source,
     seed: u64,
@@ -157,8 +157,8 @@ mod tests {
     use super::*;
     use adaptbench_sources::SourceSpec;
 
-    fn tiny() -> (TransformerConfig, PretrainConfig) {
-        let model = TransformerConfig { d_model: 16, n_layers: 1, n_heads: 2, context: 16, ..Default::default() };
+    fn tiny() -> (ModelConfig, PretrainConfig) {
+        let model = ModelConfig { d_model: 16, n_layers: 1, n_heads: 2, context: 16, ..Default::default() };
         let pretrain = PretrainConfig {
             steps: 30,
             batch_size: 8,
@@ -173,12 +173,16 @@ mod tests {
     }
 
     fn run(resume: Option<&ResumePoint>, stop_after: Option<usize>) -> PretrainEnd {
-        let (model, config) = tiny();
+        run_model(&tiny().0, resume, stop_after)
+    }
+
+    fn run_model(model: &ModelConfig, resume: Option<&ResumePoint>, stop_after: Option<usize>) -> PretrainEnd {
+        let config = tiny().1;
         let source = SourceSpec::Mix { thetas: vec![0.2, 0.7], weights: vec![0.5, 0.5] }.build().unwrap();
         let mut on_step = |report: &StepReport| {
             if Some(report.step) == stop_after { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
         };
-        pretrain(&model, &config, source.as_ref(), 9, &Device::flex(), resume, &mut on_step).unwrap()
+        pretrain(model, &config, source.as_ref(), 9, &Device::flex(), resume, &mut on_step).unwrap()
     }
 
     fn finished(end: PretrainEnd) -> PretrainOutcome {
@@ -200,6 +204,17 @@ mod tests {
             assert_eq!(resumed.resumed_from, stop);
             assert_eq!(resumed.rows, reference.rows, "stopped at {stop}");
         }
+    }
+
+    #[test]
+    fn an_lstm_pretrains_to_the_same_numbers_twice_and_after_an_interruption() {
+        let lstm = ModelConfig { arch: adaptbench_model::Arch::Lstm, d_model: 16, n_layers: 2, context: 16, ..Default::default() };
+        let reference = finished(run_model(&lstm, None, None));
+        assert_eq!(finished(run_model(&lstm, None, None)).rows, reference.rows);
+        let dir = tempfile::tempdir().unwrap();
+        let point = ResumePoint::new(dir.path(), "lstm");
+        assert!(matches!(run_model(&lstm, Some(&point), Some(14)), PretrainEnd::Interrupted { step: 14 }));
+        assert_eq!(finished(run_model(&lstm, Some(&point), None)).rows, reference.rows);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use adaptbench_model::{load_weights, save_weights, ModelError, Transformer};
+use adaptbench_model::{load_weights, save_weights, ModelError, Network};
 use adaptbench_report::write_atomically_with;
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 
@@ -27,14 +27,14 @@ pub struct OptimizerSettings {
 /// A model (on an autodiff device) with its AdamW state.
 pub struct Trainer {
     /// `None` only transiently inside `step`, where the optimizer takes the model by value.
-    model: Option<Transformer>,
+    model: Option<Network>,
     optimizer: ModuleOptimizer,
     grad_clip: f64,
 }
 
 impl Trainer {
     /// AdamW with the given β₁, β₂, ε and decoupled weight decay; clipping at `settings.grad_clip`.
-    pub fn new(model: Transformer, settings: &OptimizerSettings) -> Self {
+    pub fn new(model: Network, settings: &OptimizerSettings) -> Self {
         let optimizer = AdamWConfig::new()
             .with_beta_1(settings.beta1 as f32)
             .with_beta_2(settings.beta2 as f32)
@@ -58,12 +58,12 @@ impl Trainer {
     }
 
     /// The current weights (still on the autodiff device).
-    pub fn model(&self) -> &Transformer {
+    pub fn model(&self) -> &Network {
         self.model.as_ref().expect("the model is present between steps")
     }
 
     /// The trained weights.
-    pub fn into_model(self) -> Transformer {
+    pub fn into_model(self) -> Network {
         self.model.expect("the model is present between steps")
     }
 

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use adaptbench_model::{freeze, Prompt, Transformer};
+use adaptbench_model::{freeze, Prompt, Network};
 use adaptbench_prompt::{
     first_index_of_length, local_search, successive_halving, Exhaustive, HalvingConfig, LocalConfig, NeuralPredictor,
 };
@@ -77,7 +77,7 @@ impl HardPromptConfig {
     /// the held-out data its α is chosen on, so the prompt must not have been picked on it.
     pub(crate) fn adapt(
         &self,
-        base: &Transformer,
+        base: &Network,
         data: &TaskData,
         max_prompt_len: usize,
         device: &Device,

@@ -2,7 +2,7 @@
 //! Underperform Out-of-Distribution"): train the head alone first, so that full fine-tuning starts from a
 //! head that already fits the task and distorts the features less.
 
-use adaptbench_model::Transformer;
+use adaptbench_model::Network;
 use adaptbench_sources::derive_seed;
 use burn::module::Module;
 use burn::tensor::Device;
@@ -49,7 +49,7 @@ impl LpFtConfig {
 
     /// Probe phase and fine-tuning phase, each with a fresh AdamW and its own schedule; both draw their batch
     /// order from `seed` (distinct streams). Trainable parameters: all of them (the second phase's).
-    pub(crate) fn adapt(&self, base: &Transformer, data: &TaskData, finetune_config: &FinetuneConfig, seed: u64, device: &Device) -> Adapted {
+    pub(crate) fn adapt(&self, base: &Network, data: &TaskData, finetune_config: &FinetuneConfig, seed: u64, device: &Device) -> Adapted {
         let probe = trainable_copy(base, Some(&HEAD_PATHS), device);
         let probed = finetune(probe, data, finetune_config, self.probe_lr, self.probe_steps, seed, device);
         let model = trainable_copy(&probed.model.valid(), None, device);

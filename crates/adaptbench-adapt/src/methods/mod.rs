@@ -13,7 +13,7 @@ pub mod reft;
 pub mod soft_prompt;
 mod subset;
 
-use adaptbench_model::{Transformer, TransformerConfig};
+use adaptbench_model::{Network, ModelConfig};
 use adaptbench_report::Method;
 use burn::module::{Module, ParamGroup};
 use burn::tensor::Device;
@@ -80,7 +80,7 @@ impl MethodsConfig {
 
     /// Checks every enabled method's table (keys prefixed by `table`); prompts may have up to
     /// `max_prompt_len` tokens (`layout.prompt_max_len`), and `model` is the base the methods adapt.
-    pub fn validate(&self, table: &str, max_prompt_len: usize, model: &TransformerConfig) -> Result<(), AdaptError> {
+    pub fn validate(&self, table: &str, max_prompt_len: usize, model: &ModelConfig) -> Result<(), AdaptError> {
         self.configured()
             .iter()
             .try_for_each(|method| method.validate(&format!("{table}.{}", method.name()), max_prompt_len, model))
@@ -103,7 +103,7 @@ pub enum MethodConfig {
 /// An adapted model — merged inference weights with the base's structure, or the base carrying a prompt —
 /// and its cost.
 pub struct Adapted {
-    pub model: Transformer,
+    pub model: Network,
     /// Scalars updated by the adaptation (hand-checkable: README, tests).
     pub trainable_params: usize,
     /// Optimisation steps, or prompts scored for `hard_prompt`.
@@ -166,13 +166,13 @@ impl MethodConfig {
         }
     }
 
-    fn validate(&self, table: &str, max_prompt_len: usize, model: &TransformerConfig) -> Result<(), AdaptError> {
+    fn validate(&self, table: &str, max_prompt_len: usize, model: &ModelConfig) -> Result<(), AdaptError> {
         match self {
             Self::Full(config) => config.validate(table),
             Self::Head(config) => config.validate(table),
             Self::Embed(config) => config.validate(table),
             Self::LpFt(config) => config.validate(table),
-            Self::Lora(config) => config.validate(table),
+            Self::Lora(config) => config.validate(table, model),
             Self::HardPrompt(config) => config.validate(table, max_prompt_len),
             Self::SoftPrompt(config) => config.validate(table, max_prompt_len),
             Self::Reft(config) => config.validate(table, model),
@@ -184,7 +184,7 @@ impl MethodConfig {
     /// `max_prompt_len` tokens.
     pub fn adapt(
         &self,
-        base: &Transformer,
+        base: &Network,
         data: &TaskData,
         finetune: &FinetuneConfig,
         seed: u64,
@@ -206,7 +206,7 @@ impl MethodConfig {
 
 /// A trainable copy of `base` on the autodiff twin of `device`: every parameter trainable with `None`,
 /// else only the parameters at the paths of `trainable`.
-pub(crate) fn trainable_copy(base: &Transformer, trainable: Option<&[&str]>, device: &Device) -> Transformer {
+pub(crate) fn trainable_copy(base: &Network, trainable: Option<&[&str]>, device: &Device) -> Network {
     let model = base.clone().fork(&device.clone().autodiff()).train();
     match trainable {
         None => model.set_require_grad(true),
@@ -218,7 +218,7 @@ pub(crate) fn trainable_copy(base: &Transformer, trainable: Option<&[&str]>, dev
 
 /// Fine-tunes only the parameters at `paths` (all of them with `None`) for `finetune.steps` at `lr`.
 pub(crate) fn adapt_parameters(
-    base: &Transformer,
+    base: &Network,
     paths: Option<&[&str]>,
     lr: f64,
     data: &TaskData,

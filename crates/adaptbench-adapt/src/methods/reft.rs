@@ -1,5 +1,5 @@
-//! `reft`: LoReFT (Wu et al. 2024), a rank-r edit of the residual stream after chosen blocks,
-//! Φ(h) = h + Rᵀ(W h + b − R h), trained on D_N with the base frozen. It sits between prompts, which only add
+//! `reft`: LoReFT (Wu et al. 2024), a rank-r edit of the residual stream after chosen blocks (of an LSTM: of
+//! each chosen layer's output sequence, the next layer's or the head's input), Φ(h) = h + Rᵀ(W h + b − R h), trained on D_N with the base frozen. It sits between prompts, which only add
 //! inputs, and LoRA, which changes weights: it changes the representations the frozen weights produce. Names
 //! follow pyreft (`low_rank_dimension` → `r`, `layers`, positions as first/last k).
 //!
@@ -7,7 +7,7 @@
 //! (pyreft draws W from `nn.Linear`'s init), as every other weight method here does; the WiSE-FT path then runs
 //! from the base (α = 0) to the trained edit (α = 1) by scaling the edit, h + α·Rᵀ(W h + b − R h).
 
-use adaptbench_model::{with_device_seed, Intervention, InterventionPositions, Transformer, TransformerConfig};
+use adaptbench_model::{with_device_seed, Intervention, InterventionPositions, Network, ModelConfig};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +23,8 @@ use crate::trainable::parameter_paths;
 pub struct ReftConfig {
     /// Rank r of every edit (pyreft's `low_rank_dimension`), at most `model.d_model`. Default: 4.
     pub r: usize,
-    /// The blocks (0-based, ascending) after which to intervene, one LoReFT each; empty means every block.
+    /// The blocks or LSTM layers (0-based, ascending) after which to intervene, one LoReFT each; empty means
+    /// every one.
     /// Default: [] (every block). A list, so that in a grid `layers = [1]` is one value and
     /// `layers = [[0], [1]]` two candidates, as for LoRA's `targets`.
     pub layers: Vec<usize>,
@@ -55,7 +56,7 @@ impl ReftConfig {
     }
 
     /// Checks the table against the model it will edit (`model`: its width, depth and context).
-    pub(crate) fn validate(&self, table: &str, model: &TransformerConfig) -> Result<(), AdaptError> {
+    pub(crate) fn validate(&self, table: &str, model: &ModelConfig) -> Result<(), AdaptError> {
         if self.r == 0 || self.r > model.d_model {
             return Err(AdaptError::invalid(
                 format!("{table}.r"),
@@ -85,8 +86,8 @@ impl ReftConfig {
     }
 
     /// `base` carrying identity edits ([`Intervention::identity`]) whose projections are drawn from `seed`.
-    pub fn attach(&self, base: &Transformer, seed: u64, device: &Device) -> Transformer {
-        let layers: Vec<usize> = if self.layers.is_empty() { (0..base.blocks.len()).collect() } else { self.layers.clone() };
+    pub fn attach(&self, base: &Network, seed: u64, device: &Device) -> Network {
+        let layers: Vec<usize> = if self.layers.is_empty() { (0..base.n_layers()).collect() } else { self.layers.clone() };
         let mut model = base.clone();
         // Tensor::random draws at once (unlike a module's lazy init), so the draws all happen under the lock.
         model.intervention =
@@ -94,7 +95,7 @@ impl ReftConfig {
         model
     }
 
-    pub(crate) fn adapt(&self, base: &Transformer, data: &TaskData, finetune: &FinetuneConfig, seed: u64, device: &Device) -> Adapted {
+    pub(crate) fn adapt(&self, base: &Network, data: &TaskData, finetune: &FinetuneConfig, seed: u64, device: &Device) -> Adapted {
         let model = self.attach(base, seed, device);
         let paths: Vec<String> =
             parameter_paths(&model).into_iter().map(|(path, _)| path).filter(|path| path.starts_with("intervention.")).collect();

@@ -3,7 +3,7 @@
 //! embeddings, or points of the token simplex (convex mixtures of the tokens 0, 1 and BOS) — the relaxations
 //! of a hard prompt studied alongside it.
 
-use adaptbench_model::{with_device_seed, Prompt, PromptSpace, Transformer, VOCAB_SIZE};
+use adaptbench_model::{with_device_seed, Prompt, PromptSpace, Network, VOCAB_SIZE};
 use burn::tensor::{Device, Distribution, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -84,7 +84,7 @@ impl SoftPromptConfig {
     }
 
     /// `base` with an untrained prompt of `length` vectors drawn from `seed` (no prompt when `length` = 0).
-    pub fn attach(&self, base: &Transformer, seed: u64, device: &Device) -> Transformer {
+    pub fn attach(&self, base: &Network, seed: u64, device: &Device) -> Network {
         let mut model = base.clone();
         if self.length > 0 {
             let weights = with_device_seed(device, seed, || self.initial_weights(base, device));
@@ -93,7 +93,7 @@ impl SoftPromptConfig {
         model
     }
 
-    fn initial_weights(&self, base: &Transformer, device: &Device) -> Tensor<2> {
+    fn initial_weights(&self, base: &Network, device: &Device) -> Tensor<2> {
         let k = self.length;
         let tokens = || Tensor::<2, Int>::random([k, 1], Distribution::Uniform(0.0, 2.0), device).reshape([k]);
         let one_hot = || tokens().one_hot::<2>(VOCAB_SIZE).float();
@@ -112,7 +112,7 @@ impl SoftPromptConfig {
 
     pub(crate) fn adapt(
         &self,
-        base: &Transformer,
+        base: &Network,
         data: &TaskData,
         finetune: &FinetuneConfig,
         seed: u64,

@@ -27,7 +27,7 @@ macro_rules! parameter_subset_method {
 
             pub(crate) fn adapt(
                 &self,
-                base: &adaptbench_model::Transformer,
+                base: &adaptbench_model::Network,
                 data: &crate::task_data::TaskData,
                 finetune: &crate::finetune_config::FinetuneConfig,
                 seed: u64,

@@ -1,8 +1,9 @@
-//! The decoder-only Transformer: token (and position) embeddings, pre-LN blocks, final LayerNorm, a 2-logit
-//! head. `forward(tokens)` is a thin layer over `forward_embeddings(embeds)` so that soft prompts can prepend
-//! embedding vectors and hard prompts prepend tokens through one model; a model carrying a [`Prompt`] inserts
-//! its vectors after BOS itself, so a prompted model keeps the base's inputs and outputs; a model carrying an
-//! [`Intervention`] (ReFT) edits its residual stream after the chosen blocks.
+//! The neural predictor: token (and, for the Transformer, position) embeddings, a sequence model (pre-LN
+//! Transformer blocks or LSTM layers), final LayerNorm, a 2-logit head. `forward(tokens)` is a thin layer over
+//! `forward_embeddings(embeds)` so that soft prompts can prepend embedding vectors and hard prompts prepend tokens
+//! through one model; a model carrying a [`Prompt`] inserts its vectors after BOS itself, so a prompted model keeps
+//! the base's inputs and outputs; a model carrying an [`Intervention`] (ReFT) edits its residual stream after the
+//! chosen blocks (an LSTM's: the chosen layers' outputs).
 
 use burn::module::Module;
 use burn::nn::{Embedding, LayerNorm, Linear};
@@ -10,18 +11,24 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::block::Block;
+use crate::config::Arch;
 use crate::fused::layer_norm;
 use crate::intervention::Intervention;
+use crate::lstm::LstmLayer;
 use crate::prompt::Prompt;
 use crate::rows::linear_rows;
 
-/// Decoder-only pre-LN Transformer over {0, 1, BOS} predicting the next bit.
+/// A causal predictor of the next bit over {0, 1, BOS}: a decoder-only pre-LN Transformer or an LSTM. The two
+/// share everything but the sequence model, so head, embedding, prompt and ReFT methods mean the same on both.
 #[derive(Module, Debug)]
-pub struct Transformer {
+pub struct Network {
     pub token_embedding: Embedding,
-    /// `None` for sinusoidal positions (no parameters).
+    /// `None` for sinusoidal positions (no parameters) and for the LSTM (no positions).
     pub position_embedding: Option<Embedding>,
+    /// The Transformer's blocks (empty for an LSTM).
     pub blocks: Vec<Block>,
+    /// The LSTM's layers (empty for a Transformer).
+    pub lstm: Vec<LstmLayer>,
     pub final_norm: LayerNorm,
     pub head: Linear,
     /// Prompt vectors inserted after BOS (`None` for the base and every weight method).
@@ -34,7 +41,7 @@ pub struct Transformer {
     pub layer_norm_eps: f64,
 }
 
-impl Transformer {
+impl Network {
     /// Next-bit logits for token ids.
     ///
     /// # Shapes
@@ -74,13 +81,21 @@ impl Transformer {
         };
         let total = seq + k;
         assert!(total <= self.context, "input of {total} positions exceeds the model context of {}", self.context);
-        let device = embeds.device();
-        let positions = self.positions(total, &device).reshape([1, total, d_model]); // [1, total, d_model]
-        let mut x = embeds + positions; // [batch, total, d_model]
-        for (layer, block) in self.blocks.iter().enumerate() {
-            x = block.forward(x, self.layer_norm_eps);
+        let mut x = match self.arch() {
+            Arch::Transformer => {
+                let positions = self.positions(total, &embeds.device()).reshape([1, total, d_model]);
+                embeds + positions // [batch, total, d_model]
+            }
+            Arch::Lstm => embeds,
+        };
+        let layers = self.blocks.iter().map(|block| Layer::Block(block)).chain(self.lstm.iter().map(Layer::Lstm));
+        for (index, layer) in layers.enumerate() {
+            x = match layer {
+                Layer::Block(block) => block.forward(x, self.layer_norm_eps),
+                Layer::Lstm(lstm) => lstm.forward(x),
+            };
             if let Some(intervention) = &self.intervention {
-                x = intervention.apply(layer, x);
+                x = intervention.apply(index, x);
             }
         }
         let logits = linear_rows(&self.head, layer_norm(&self.final_norm, x, self.layer_norm_eps)); // [batch, total, 2]
@@ -89,6 +104,20 @@ impl Transformer {
         } else {
             logits.slice([0..batch, k..total, 0..2]) // [batch, seq, 2]
         }
+    }
+
+    /// Which sequence model this is.
+    pub fn arch(&self) -> Arch {
+        if self.lstm.is_empty() {
+            Arch::Transformer
+        } else {
+            Arch::Lstm
+        }
+    }
+
+    /// Number of Transformer blocks or LSTM layers, the sites ReFT and LoRA index.
+    pub fn n_layers(&self) -> usize {
+        self.blocks.len() + self.lstm.len()
     }
 
     /// Log-probabilities of the next bit, `log_softmax(forward(tokens))`.
@@ -108,6 +137,12 @@ impl Transformer {
     }
 }
 
+/// One layer of either sequence model, in order.
+enum Layer<'a> {
+    Block(&'a Block),
+    Lstm(&'a LstmLayer),
+}
+
 /// The fixed encodings of Vaswani et al. (2017, §3.5): PE(t, 2i) = sin(t / 10000^{2i/d}),
 /// PE(t, 2i+1) = cos(t / 10000^{2i/d}), row-major `[seq, d]`.
 pub(crate) fn sinusoidal_table(seq: usize, d: usize) -> Vec<f32> {
@@ -125,7 +160,7 @@ pub(crate) fn sinusoidal_table(seq: usize, d: usize) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Positional, TransformerConfig};
+    use crate::config::{Positional, ModelConfig};
 
     fn tokens(rows: &[&[i64]], device: &Device) -> Tensor<2, Int> {
         let (batch, seq) = (rows.len(), rows[0].len());
@@ -133,18 +168,20 @@ mod tests {
         Tensor::from_data(TensorData::new(flat, [batch, seq]), device)
     }
 
-    fn logits(model: &Transformer, rows: &[&[i64]], device: &Device) -> Vec<f32> {
+    fn logits(model: &Network, rows: &[&[i64]], device: &Device) -> Vec<f32> {
         model.forward(tokens(rows, device)).into_data().try_to_vec::<f32>().unwrap()
     }
 
     #[test]
     fn changing_a_later_token_never_changes_an_earlier_prediction() {
         // Both attention paths: the fused kernel (inference) and the differentiable one (autodiff).
-        let cases = [Positional::Learned, Positional::Sinusoidal]
+        let transformer = |positional| ModelConfig { d_model: 16, n_heads: 2, context: 12, positional, ..Default::default() };
+        let lstm = ModelConfig { arch: Arch::Lstm, d_model: 16, context: 12, ..Default::default() };
+        let cases = [transformer(Positional::Learned), transformer(Positional::Sinusoidal), lstm]
             .into_iter()
-            .flat_map(|positional| [(positional, Device::flex()), (positional, Device::flex().autodiff())]);
-        for (positional, device) in cases {
-            let config = TransformerConfig { d_model: 16, n_heads: 2, context: 12, positional, ..Default::default() };
+            .flat_map(|config| [(config.clone(), Device::flex()), (config, Device::flex().autodiff())]);
+        for (config, device) in cases {
+            let positional = (config.arch, config.positional);
             let model = config.init_seeded(&device, 7);
             let base: Vec<i64> = vec![2, 1, 0, 1, 1, 0, 0, 1, 0, 1];
             let reference = logits(&model, &[&base], &device);
@@ -162,7 +199,7 @@ mod tests {
     #[test]
     fn forward_is_forward_embeddings_of_the_token_embeddings() {
         let device = Device::flex();
-        let model = TransformerConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }.init_seeded(&device, 3);
+        let model = ModelConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }.init_seeded(&device, 3);
         let ids = tokens(&[&[2, 0, 1, 1], &[2, 1, 1, 0]], &device);
         let direct: Vec<f32> = model.forward(ids.clone()).into_data().try_to_vec::<f32>().unwrap();
         let through: Vec<f32> = model.forward_embeddings(model.embed_tokens(ids)).into_data().try_to_vec::<f32>().unwrap();
@@ -180,7 +217,7 @@ mod tests {
     #[test]
     fn log_probs_of_both_bits_sum_to_one() {
         let device = Device::flex();
-        let model = TransformerConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }.init_seeded(&device, 1);
+        let model = ModelConfig { d_model: 16, n_heads: 2, context: 8, ..Default::default() }.init_seeded(&device, 1);
         let lp: Vec<f32> = model.log_probs(tokens(&[&[2, 0, 1]], &device)).into_data().try_to_vec::<f32>().unwrap();
         for pair in lp.chunks(2) {
             assert!((pair[0].exp() + pair[1].exp() - 1.0).abs() < 1e-6);
