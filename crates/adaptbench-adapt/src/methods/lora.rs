@@ -1,8 +1,7 @@
 //! `lora`: low-rank adapters on the attention and MLP projections (Hu et al. 2021), or on an LSTM's input and
-//! recurrent gate projections, base frozen. Built on
-//! burn 0.22's LoRA reparameterisation: each targeted weight W (burn stores `[d_in, d_out]`) becomes
-//! W + (alpha / r)·A·B with A `[d_in, r]` random and B `[r, d_out]` zero, so the adapted model starts as the
-//! base. Names follow HF PEFT's `LoraConfig` (`r`, `lora_alpha` → `alpha`, `target_modules` → `targets`,
+//! recurrent gate projections, base frozen. Built on burn 0.22's LoRA reparameterisation: each targeted weight W
+//! (burn stores `[d_in, d_out]`) becomes W + (alpha / r)·A·B with A `[d_in, r]` random and B `[r, d_out]` zero,
+//! so the adapted model starts as the base. Names follow HF PEFT's `LoraConfig` (`r`, `lora_alpha` → `alpha`, `target_modules` → `targets`,
 //! `lora_dropout` → `dropout`).
 
 use adaptbench_model::{with_device_seed, Arch, ModelConfig, Network};
