@@ -511,18 +511,8 @@ fn add_bias(rows: &mut [f32], bias: &[f32]) {
     }
 }
 
-/// Final LayerNorm, the 2-logit head and a log-softmax: `[ln P(0), ln P(1)]` for one residual row.
+/// [`math::head_log_probs`] with the frozen Transformer's final norm and head.
 #[inline(always)]
 fn head_log_probs(prep: &Prepared, x: &[f32], h: &mut [f32]) -> [f32; 2] {
-    let model = prep.model;
-    math::layer_norm(x, &model.final_norm.gamma, &model.final_norm.beta, prep.eps, h);
-    let w = &model.head.weight;
-    let (mut l0, mut l1) = (model.head.bias[0], model.head.bias[1]);
-    for (i, hi) in h.iter().enumerate() {
-        l0 += hi * w[2 * i];
-        l1 += hi * w[2 * i + 1];
-    }
-    // log-sum-exp of two logits, stable: max + ln(1 + e^{−|l0 − l1|}).
-    let lse = l0.max(l1) + (-(l0 - l1).abs()).exp().ln_1p();
-    [l0 - lse, l1 - lse]
+    math::head_log_probs(&prep.model.final_norm, &prep.model.head, prep.eps, x, h)
 }

@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use crate::error::InferError;
-use crate::math::{exp, layer_norm, matmul};
+use crate::math::{exp, head_log_probs, matmul};
 use crate::model::{check_dense, check_len, check_norm, Dense, Norm, Normal, BOS, VOCAB};
 use crate::search::Plan;
 
@@ -272,16 +272,8 @@ impl FrozenLstm {
         let d = self.d_model;
         let top = state.h.last().expect("at least one layer");
         let mut normed = vec![0.0f32; d];
-        for r in 0..rows {
-            layer_norm(&top[r * d..(r + 1) * d], &self.final_norm.gamma, &self.final_norm.beta, self.layer_norm_eps, &mut normed);
-            let mut logits = [self.head.bias[0], self.head.bias[1]];
-            for (k, v) in normed.iter().enumerate() {
-                logits[0] += v * self.head.weight[2 * k];
-                logits[1] += v * self.head.weight[2 * k + 1];
-            }
-            let top_logit = logits[0].max(logits[1]);
-            let log_sum = top_logit + ((logits[0] - top_logit).exp() + (logits[1] - top_logit).exp()).ln();
-            emit(r, [logits[0] - log_sum, logits[1] - log_sum]);
+        for (r, h) in top.chunks_exact(d).take(rows).enumerate() {
+            emit(r, head_log_probs(&self.final_norm, &self.head, self.layer_norm_eps, h, &mut normed));
         }
     }
 

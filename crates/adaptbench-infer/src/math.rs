@@ -1,5 +1,8 @@
 //! Branch-free `f32` element-wise kernels (LayerNorm, exact GELU through a rational `erf`, `exp`), written so
-//! that LLVM vectorises them when inlined into the AVX2 build of the engine, plus the gemm wrapper.
+//! that LLVM vectorises them when inlined into the AVX2 build of the engine, plus the gemm wrapper and
+//! the final LayerNorm + head + log-softmax both engines share.
+
+use crate::model::{Dense, Norm};
 
 /// `erf(x)` in `f32`: Eigen's (and XLA's) `f32` rational approximation `x·α(x²)/β(x²)` (degrees 9/12, approximation
 /// error ≈ 3.5e-8), and `±1` for `|x| ≥ erfinv(1 − 2⁻²⁴) ≈ 3.8325` where `erf` rounds to ±1 in `f32`.
@@ -222,6 +225,23 @@ pub fn layer_norm(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f
     for ((o, g), b) in out.iter_mut().zip(gamma).zip(beta) {
         *o = *o * inv * g + b;
     }
+}
+
+/// Final LayerNorm, the 2-logit head and a log-softmax, `[ln P(0), ln P(1)]` for one row `x` of the last
+/// layer's output: `ℓ = LN(x)·W + b`, `ln P(i) = ℓ_i − (max ℓ + ln(1 + e^{−|ℓ_0 − ℓ_1|}))`. `scratch` (`[d]`)
+/// holds LN(x).
+#[inline(always)]
+pub(crate) fn head_log_probs(norm: &Norm, head: &Dense, eps: f32, x: &[f32], scratch: &mut [f32]) -> [f32; 2] {
+    layer_norm(x, &norm.gamma, &norm.beta, eps, scratch);
+    let w = &head.weight;
+    let (mut l0, mut l1) = (head.bias[0], head.bias[1]);
+    for (i, hi) in scratch.iter().enumerate() {
+        l0 += hi * w[2 * i];
+        l1 += hi * w[2 * i + 1];
+    }
+    // log-sum-exp of two logits, stable: max + ln(1 + e^{−|l0 − l1|}).
+    let lse = l0.max(l1) + (-(l0 - l1).abs()).exp().ln_1p();
+    [l0 - lse, l1 - lse]
 }
 
 /// `out[m, n] = a[m, k] · b[k, n]` (or `+=` when `accumulate`), all row-major and contiguous, single-threaded

@@ -17,7 +17,7 @@ use crate::figures::{
 use crate::landscape::{empirical_best, LandscapeRow};
 use crate::reliability::ReliabilityRow;
 use crate::task_length::TaskLengthRow;
-use crate::tidy::group_by_key;
+use crate::tidy::{group_by_key, sorted_distinct};
 use crate::vocabulary::{Predictor, PromptKind};
 
 /// KL values below this (exact zeros at the optimum, reference-sample noise below the floor) are drawn at it,
@@ -162,9 +162,7 @@ struct ProportionCurve {
 /// present), one coloured line per curve, nudged apart by at most ±0.1 octave so that bars do not hide each
 /// other.
 fn proportion_svg(curves: &[ProportionCurve], title: &str, x_desc: &str, path: &Path) -> Result<(), ReportError> {
-    let mut xs: Vec<usize> = curves.iter().flat_map(|curve| curve.points.iter().map(|point| point.0)).collect();
-    xs.sort_unstable();
-    xs.dedup();
+    let xs = sorted_distinct(curves.iter().flat_map(|curve| curve.points.iter().map(|point| point.0)));
     let (first, last) = (xs[0] as f64, xs[xs.len() - 1] as f64);
     let ticks: Vec<f64> = xs.iter().map(|&x| x as f64).collect();
     let entries: Vec<LegendEntry> = curves

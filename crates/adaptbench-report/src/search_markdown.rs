@@ -8,7 +8,7 @@ use crate::landscape::{empirical_best, LandscapeRow};
 use crate::markdown::{alignment, bits, cell, fixed, plus_minus, table_row};
 use crate::reliability::ReliabilityRow;
 use crate::search_figures::{kl_text, prompt_label};
-use crate::tidy::group_by_key;
+use crate::tidy::{group_by_key, sorted_distinct};
 
 /// Prompts listed per predictor in the landscape table.
 const TOP_PROMPTS: usize = 10;
@@ -178,9 +178,7 @@ fn reliability_section(rows: &[ReliabilityRow]) -> String {
     if rows.is_empty() {
         return "## Reliability\n\nreliability.csv has no rows.".to_string();
     }
-    let mut draws: Vec<usize> = rows.iter().map(|row| row.draws).collect();
-    draws.sort_unstable();
-    draws.dedup();
+    let draws = sorted_distinct(rows.iter().map(|row| row.draws));
     let draws = match draws.as_slice() {
         [only] => format!("R = {only} draws"),
         _ => format!("R = {} to {} draws (per cell)", draws[0], draws[draws.len() - 1]),
@@ -194,12 +192,8 @@ fn reliability_section(rows: &[ReliabilityRow]) -> String {
         ),
     ];
     for (predictor, rows) in group_by_key(rows, |row| row.predictor.as_str()) {
-        let mut l_maxes: Vec<usize> = rows.iter().map(|row| row.l_max).collect();
-        l_maxes.sort_unstable();
-        l_maxes.dedup();
-        let mut ns: Vec<usize> = rows.iter().map(|row| row.n).collect();
-        ns.sort_unstable();
-        ns.dedup();
+        let l_maxes = sorted_distinct(rows.iter().map(|row| row.l_max));
+        let ns = sorted_distinct(rows.iter().map(|row| row.n));
         let header: Vec<String> =
             std::iter::once("N".to_string()).chain(l_maxes.iter().map(|l_max| format!("L_max = {l_max}"))).collect();
         lines.extend([String::new(), format!("### {}", cell(predictor)), String::new()]);
@@ -233,9 +227,7 @@ fn efficiency_section(rows: &[EfficiencyRow]) -> String {
     for (predictor, rows) in group_by_key(rows, |row| row.predictor.as_str()) {
         let kinds: Vec<PromptKind> =
             PromptKind::ALL.iter().copied().filter(|kind| rows.iter().any(|row| row.kind == *kind)).collect();
-        let mut lengths: Vec<usize> = rows.iter().map(|row| row.length).collect();
-        lengths.sort_unstable();
-        lengths.dedup();
+        let lengths = sorted_distinct(rows.iter().map(|row| row.length));
         let header: Vec<String> =
             std::iter::once("length".to_string()).chain(kinds.iter().map(|kind| kind.to_string())).collect();
         lines.extend([String::new(), format!("### {}", cell(predictor)), String::new()]);

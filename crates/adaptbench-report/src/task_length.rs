@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::markdown::{alignment, cell, fixed, table_row};
 use crate::search_figures::{kl_text, prompt_label};
 use crate::reliability::proportion_interval;
-use crate::tidy::group_by_key;
+use crate::tidy::{group_by_key, sorted_distinct};
 use crate::vocabulary::Predictor;
 
 /// The search at one (predictor, T, L_max, N): a row of `task_length.csv`.
@@ -60,12 +60,8 @@ pub fn task_length_markdown(rows: &[TaskLengthRow]) -> String {
         ),
     ];
     for (predictor, rows) in group_by_key(rows.iter().copied(), |row| row.predictor.as_str()) {
-        let mut ns: Vec<usize> = rows.iter().map(|row| row.n).collect();
-        ns.sort_unstable();
-        ns.dedup();
-        let mut lens: Vec<usize> = rows.iter().map(|row| row.task_len).collect();
-        lens.sort_unstable();
-        lens.dedup();
+        let ns = sorted_distinct(rows.iter().map(|row| row.n));
+        let lens = sorted_distinct(rows.iter().map(|row| row.task_len));
         let header: Vec<String> = ["T", "optimal prompt", "length", "KL (bits/token)"]
             .into_iter()
             .map(String::from)

@@ -67,6 +67,14 @@ pub fn read_csv<T: DeserializeOwned + Serialize + Default>(path: &Path) -> Resul
     reader.deserialize().map(|record| record.map_err(|error| record_error(path, &header, error))).collect()
 }
 
+/// The distinct values of `values`, ascending.
+pub(crate) fn sorted_distinct(values: impl Iterator<Item = usize>) -> Vec<usize> {
+    let mut distinct: Vec<usize> = values.collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    distinct
+}
+
 /// Splits `items` into groups of equal `key`, groups and their members in order of first appearance.
 pub(crate) fn group_by_key<T, K: PartialEq>(
     items: impl IntoIterator<Item = T>,
