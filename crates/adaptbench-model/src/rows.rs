@@ -7,10 +7,12 @@
 use burn::nn::Linear;
 use burn::tensor::Tensor;
 
+use crate::fused::linear;
+
 /// `linear(x)` for `x` of shape `[batch, seq, d_in]` → `[batch, seq, d_out]`, computed on the folded rows.
-pub fn linear_rows(linear: &Linear, x: Tensor<3>) -> Tensor<3> {
+pub fn linear_rows(linear_layer: &Linear, x: Tensor<3>) -> Tensor<3> {
     let [batch, seq, d_in] = x.dims();
-    let y = linear.forward(x.reshape([batch * seq, d_in]));
+    let y = linear(linear_layer, x.reshape([batch * seq, d_in]));
     let [_, d_out] = y.dims();
     y.reshape([batch, seq, d_out])
 }

@@ -191,9 +191,16 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
             let (ds, above) = ds.split_at_mut(i + 1);
             above.fill(0.0);
             let p = &p[..=i];
+            // Lane l sums keys j ≡ l (mod 8) in ascending order: whole blocks as vectors, then the rest.
             let mut lanes = [0.0f32; BLOCK];
-            for (j, (s, w)) in ds.iter().zip(p).enumerate() {
-                lanes[j % BLOCK] += s * w;
+            let whole = ds.len() / BLOCK * BLOCK;
+            for (s, w) in ds[..whole].chunks_exact(BLOCK).zip(p.chunks_exact(BLOCK)) {
+                for l in 0..BLOCK {
+                    lanes[l] += s[l] * w[l];
+                }
+            }
+            for (lane, (s, w)) in lanes.iter_mut().zip(ds[whole..].iter().zip(&p[whole..])) {
+                *lane += s * w;
             }
             let row_dot = sum(&lanes);
             let mut a = [0.0f32; HD];
@@ -233,9 +240,15 @@ fn gather<const HD: usize>(m: &[f32], d: usize, column: usize, rows: &mut [[f32;
 #[inline(always)]
 fn gather_transposed<const HD: usize>(m: &[f32], d: usize, column: usize, blocks: usize, t: &mut [[f32; BLOCK]]) {
     let seq = m.len() / d;
-    for j in 0..blocks * BLOCK {
+    for (j, row) in m.chunks_exact(d).enumerate() {
+        let (b, l) = (j / BLOCK, j % BLOCK);
+        for (c, &x) in row[column..][..HD].iter().enumerate() {
+            t[c * blocks + b][l] = x;
+        }
+    }
+    for j in seq..blocks * BLOCK {
         for c in 0..HD {
-            t[c * blocks + j / BLOCK][j % BLOCK] = if j < seq { m[j * d + column + c] } else { 0.0 };
+            t[c * blocks + j / BLOCK][j % BLOCK] = 0.0;
         }
     }
 }

@@ -9,11 +9,13 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{unary, Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
+use burn::backend::ops::FloatTensorOps;
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::Shape;
 
 use super::attention_kernel::{self, AttentionShape};
 use super::kernels::{self, LayerNormSaved};
+use super::linear_kernel;
 use super::{attention_shape, f32_slice, flex_tensor, float_targets, FusedOps};
 
 impl<C: CheckpointStrategy> FusedOps for Autodiff<Flex, C> {
@@ -22,14 +24,14 @@ impl<C: CheckpointStrategy> FusedOps for Autodiff<Flex, C> {
         struct GeluBackward;
 
         impl Backward<Flex, 1> for GeluBackward {
-            /// The contiguous input.
-            type State = FlexTensor;
+            /// The derivative `GELU′(x)` at the input, computed by the forward pass.
+            type State = Arc<Vec<f32>>;
 
             fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-                let Ops { parents, node, state: x } = ops;
+                let Ops { parents, node, state: derivative } = ops;
                 unary::<Flex, _>(parents, node, grads, |grad| {
                     let shape = grad.layout().shape().clone();
-                    flex_tensor(kernels::gelu_backward(f32_slice(&x), f32_slice(&grad.to_contiguous())), shape)
+                    flex_tensor(kernels::gelu_backward(&derivative, f32_slice(&grad.to_contiguous())), shape)
                 });
             }
         }
@@ -38,8 +40,9 @@ impl<C: CheckpointStrategy> FusedOps for Autodiff<Flex, C> {
         let input = x.primitive().to_contiguous();
         match GeluBackward.prepare::<C>([node]).compute_bound().stateful() {
             OpsKind::Tracked(prep) => {
-                let output = Flex::fused_gelu(input.clone());
-                prep.finish(input, output)
+                let shape = input.layout().shape().clone();
+                let (output, derivative) = kernels::gelu_forward_with_derivative(f32_slice(&input));
+                prep.finish(Arc::new(derivative), flex_tensor(output, shape))
             }
             OpsKind::UnTracked(prep) => prep.finish(Flex::fused_gelu(input)),
         }
@@ -169,6 +172,45 @@ impl<C: CheckpointStrategy> FusedOps for Autodiff<Flex, C> {
         match CrossEntropyBackward.prepare::<C>(nodes).compute_bound().stateful() {
             OpsKind::Tracked(prep) => prep.finish(CrossEntropyState { logits, targets: Arc::new(targets) }, loss),
             OpsKind::UnTracked(prep) => prep.finish(loss),
+        }
+    }
+
+    fn fused_linear(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct LinearBackward;
+
+        impl Backward<Flex, 3> for LinearBackward {
+            /// The input rows and the weight.
+            type State = (FlexTensor, FlexTensor);
+
+            fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+                let Ops { parents: [x, weight, bias], node, state: (input, w) } = ops;
+                let grad = grads.consume::<Flex>(&node);
+                // burn's matmul + add: the bias gradient is the add's broadcast reduction, then the matmul's two
+                // products with transposed views, exactly as burn-autodiff asks burn-flex for them.
+                if let Some(parent) = bias {
+                    let d_out = w.layout().shape()[1];
+                    grads.register::<Flex>(parent.id, Flex::float_reshape(Flex::float_sum_dim(grad.clone(), 0), [d_out].into()));
+                }
+                if let Some(parent) = x {
+                    let dx = linear_kernel::matmul(&grad, &w.transpose(0, 1));
+                    grads.register::<Flex>(parent.id, flex_tensor(dx, input.layout().shape().clone()));
+                }
+                if let Some(parent) = weight {
+                    let dw = linear_kernel::matmul(&input.transpose(0, 1), &grad);
+                    grads.register::<Flex>(parent.id, flex_tensor(dw, w.layout().shape().clone()));
+                }
+            }
+        }
+
+        let nodes = [x.node(), weight.node(), bias.node()];
+        let [x, weight, bias] = [x, weight, bias].map(|t| t.into_primitive());
+        match LinearBackward.prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let output = Flex::fused_linear(x.clone(), weight.clone(), bias);
+                prep.finish((x, weight), output)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(Flex::fused_linear(x, weight, bias)),
         }
     }
 }

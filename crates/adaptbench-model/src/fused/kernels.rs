@@ -24,22 +24,44 @@ multiversion! {
     }
 }
 
-/// The GELU's input gradient, `dx = dy · (Φ(x) + x·φ(x))` with `φ(x) = e^{−x²/2}/√(2π)`.
-pub fn gelu_backward(x: &[f32], dy: &[f32]) -> Vec<f32> {
-    let mut dx = vec![0.0; x.len()];
+/// The exact GELU and its derivative in one pass, for training: `y = x·Φ(x)` and
+/// `g = GELU′(x) = Φ(x) + x·φ(x)` with `φ(x) = e^{−x²/2}/√(2π)`, so that the backward pass is one product,
+/// `dx = dy·g`, instead of a second `erf` and `exp` per element.
+pub fn gelu_forward_with_derivative(x: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let (mut y, mut g) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+    y.par_chunks_mut(ROWS_PER_TASK * 256)
+        .zip(g.par_chunks_mut(ROWS_PER_TASK * 256))
+        .zip(x.par_chunks(ROWS_PER_TASK * 256))
+        .for_each(|((y, g), x)| gelu_with_derivative_chunk(x, y, g));
+    (y, g)
+}
+
+multiversion! {
+    fn gelu_with_derivative_chunk(x: &[f32], y: &mut [f32], g: &mut [f32]) {
+        const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
+        for ((y, g), &x) in y.iter_mut().zip(g.iter_mut()).zip(x) {
+            let erf = erf(x * std::f32::consts::FRAC_1_SQRT_2);
+            *y = x * 0.5 * (1.0 + erf);
+            let cdf = 0.5 * (1.0 + erf);
+            let pdf = exp(-0.5 * x * x) * FRAC_1_SQRT_2PI;
+            *g = cdf + x * pdf;
+        }
+    }
+}
+
+/// The GELU's input gradient from the derivative the forward pass kept, `dx = dy·g`.
+pub fn gelu_backward(derivative: &[f32], dy: &[f32]) -> Vec<f32> {
+    let mut dx = vec![0.0; dy.len()];
     dx.par_chunks_mut(ROWS_PER_TASK * 256)
-        .zip(x.par_chunks(ROWS_PER_TASK * 256).zip(dy.par_chunks(ROWS_PER_TASK * 256)))
-        .for_each(|(dx, (x, dy))| gelu_backward_chunk(x, dy, dx));
+        .zip(derivative.par_chunks(ROWS_PER_TASK * 256).zip(dy.par_chunks(ROWS_PER_TASK * 256)))
+        .for_each(|(dx, (g, dy))| gelu_backward_chunk(g, dy, dx));
     dx
 }
 
 multiversion! {
-    fn gelu_backward_chunk(x: &[f32], dy: &[f32], dx: &mut [f32]) {
-        const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
-        for ((dx, &x), &dy) in dx.iter_mut().zip(x).zip(dy) {
-            let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
-            let pdf = exp(-0.5 * x * x) * FRAC_1_SQRT_2PI;
-            *dx = dy * (cdf + x * pdf);
+    fn gelu_backward_chunk(derivative: &[f32], dy: &[f32], dx: &mut [f32]) {
+        for ((dx, &g), &dy) in dx.iter_mut().zip(derivative).zip(dy) {
+            *dx = dy * g;
         }
     }
 }

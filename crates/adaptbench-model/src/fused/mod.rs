@@ -1,21 +1,23 @@
-//! Fused CPU kernels for the model's hot ops — the exact GELU, LayerNorm, causal multi-head attention and the
-//! next-bit cross-entropy — each one burn op with a hand-written backward pass instead of the 5–20 element-wise
-//! ops (and as many backward ops) that burn's decompositions record under autodiff.
+//! Fused CPU kernels for the model's hot ops — the exact GELU, LayerNorm, causal multi-head attention, the
+//! next-bit cross-entropy and the biased linear layer — each one burn op with a hand-written backward pass
+//! instead of the 2–20 ops (and as many backward ops) that burn's decompositions record under autodiff.
 //!
 //! They are a burn backend extension: the model stays a burn `Module` trained by burn's autodiff and
 //! optimizers. The wrappers here run the fused kernel on the flex backend (with or without autodiff) and
 //! burn's reference decomposition everywhere else (wgpu), so other backends keep working unchanged. The math
-//! is the same as the reference; tests check values and gradients against it to 1e-5.
+//! is the same as the reference; tests check values and gradients against it to 1e-5 (the linear layer, which
+//! makes burn-flex's own gemm calls, bit for bit).
 
 #[macro_use]
 mod multiversion;
 mod attention_kernel;
 mod autodiff;
 mod kernels;
+mod linear_kernel;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Backend, DispatchDevice, Flex};
-use burn::nn::LayerNorm;
+use burn::nn::{LayerNorm, Linear};
 use burn::tensor::activation::{gelu as reference_gelu, log_softmax};
 use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 
@@ -32,6 +34,8 @@ pub trait FusedOps: Backend {
     fn fused_causal_attention(q: FloatTensor<Self>, k: FloatTensor<Self>, v: FloatTensor<Self>, heads: usize) -> FloatTensor<Self>;
     /// [`next_bit_cross_entropy`] of `[rows, 2]` logits and `[rows]` targets held as floats 0/1.
     fn fused_cross_entropy(logits: FloatTensor<Self>, targets: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// [`linear`] of `[rows, d_in]` inputs, a `[d_in, d_out]` weight and a `[d_out]` bias.
+    fn fused_linear(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
 impl FusedOps for Flex {
@@ -63,6 +67,13 @@ impl FusedOps for Flex {
         let targets = float_targets(&targets);
         flex_tensor(vec![kernels::cross_entropy_forward(f32_slice(&logits.to_contiguous()), &targets)], [1].into())
     }
+
+    fn fused_linear(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
+        let shape = [x.layout().shape()[0], weight.layout().shape()[1]];
+        let mut y = linear_kernel::matmul(&x, &weight);
+        linear_kernel::add_bias(&mut y, f32_slice(&bias.to_contiguous()));
+        flex_tensor(y, shape.into())
+    }
 }
 
 /// Whether tensors on `device` take the fused kernels (flex, with or without autodiff, and `f32`).
@@ -72,12 +83,29 @@ pub fn is_fused(device: &Device, dtype: DType) -> bool {
 
 /// The exact GELU, `GELU(x) = x·Φ(x) = x·½(1 + erf(x/√2))`, element-wise; its derivative is
 /// `Φ(x) + x·φ(x)`, `φ(x) = e^{−x²/2}/√(2π)`. Fused: a vectorised rational `erf` (|error| ≤ 1.5e-7) in place of
-/// the scalar libm one.
+/// the scalar libm one; under autodiff the forward pass computes the derivative too, so the backward pass is
+/// one product.
 pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     if !is_fused(&x.device(), x.dtype()) {
         return reference_gelu(x);
     }
     Tensor::from_dispatch(<burn::backend::Dispatch as FusedOps>::fused_gelu(x.into_dispatch()))
+}
+
+/// burn's `Linear` with a bias on `[rows, d_in]` rows, `y = x W + b` (`W` `[d_in, d_out]`); its gradients are
+/// `dx = dy Wᵀ`, `dW = xᵀ dy`, `db = Σ_rows dy`. Fused: the same gemm calls and reductions as burn-flex's
+/// matmul, add and sum, so the numbers are identical bit for bit, without burn-flex's zero-filled and then
+/// copied output buffer per product (one node instead of matmul and add under autodiff, too). A layer
+/// without a bias, or another backend, takes `Linear::forward`.
+pub fn linear(linear: &Linear, x: Tensor<2>) -> Tensor<2> {
+    match &linear.bias {
+        Some(bias) if is_fused(&x.device(), x.dtype()) => Tensor::from_dispatch(<burn::backend::Dispatch as FusedOps>::fused_linear(
+            x.into_dispatch(),
+            linear.weight.val().into_dispatch(),
+            bias.val().into_dispatch(),
+        )),
+        _ => linear.forward(x),
+    }
 }
 
 /// burn's LayerNorm over the last axis, `y = (x − μ)/√(σ² + ε) · γ + β` with μ, σ² the mean and population
