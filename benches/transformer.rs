@@ -11,10 +11,10 @@ use adaptbench_model::{Network, ModelConfig};
 use adaptbench_sources::{rng, SourceSpec};
 use adaptbench_train::{mean_loss_bits, sample_sequences, Batch, PretrainConfig, Trainer};
 use burn::tensor::Device;
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../src/allocator.rs"]
+mod allocator;
 
 const SEQ_LEN: usize = 64;
 
@@ -78,4 +78,9 @@ criterion_group! {
     config = Criterion::default().sample_size(20);
     targets = training_step, forward_only, evaluation
 }
-criterion_main!(benches);
+// criterion_main!, with the allocator set up as the binary sets it up.
+fn main() {
+    allocator::keep_freed_memory();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,5 +1,6 @@
 //! The `adaptbench` command line.
 
+mod allocator;
 mod cli;
 mod commands;
 mod interrupt;
@@ -12,12 +13,8 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use adaptbench_experiment::{ConfigError, ExperimentError};
 
-// burn-flex allocates a fresh buffer for most ops; glibc's malloc returns large ones to the kernel and pays
-// page faults to get them back. mimalloc keeps them: +8% training throughput here (README, "Speed").
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
+    allocator::keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Pretrain(args) => commands::pretrain::run(args),

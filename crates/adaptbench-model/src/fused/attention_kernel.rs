@@ -7,8 +7,12 @@
 //! output row is accumulated in registers once. `HEAD_DIM` is a compile-time constant for the head widths in
 //! [`SUPPORTED_HEAD_DIMS`]; other widths take burn's decomposition.
 
+use std::mem::MaybeUninit;
+
 use adaptbench_infer::{exp, sum};
 use rayon::prelude::*;
+
+use super::buffer::{assume_init, uninit, write_all};
 
 /// Head widths with a compiled kernel.
 pub const SUPPORTED_HEAD_DIMS: [usize; 6] = [4, 8, 16, 32, 64, 128];
@@ -35,9 +39,14 @@ impl AttentionShape {
         self.seq * self.d_model()
     }
 
-    /// Elements of one sequence's attention weights, `[heads, seq, seq]`.
+    /// Elements of one sequence's attention weights: per head, the causal rows packed one after the other.
     fn weights(&self) -> usize {
-        self.heads * self.seq * self.seq
+        self.heads * self.triangle()
+    }
+
+    /// Elements of one head's packed causal rows, row `i` holding keys `0..=i`: `seq(seq + 1)/2`.
+    fn triangle(&self) -> usize {
+        self.seq * (self.seq + 1) / 2
     }
 
     /// Score blocks covering `seq` keys.
@@ -46,21 +55,37 @@ impl AttentionShape {
     }
 }
 
+/// Offset of causal row `i` in a head's packed weights: `i(i + 1)/2`.
+#[inline(always)]
+fn row_start(i: usize) -> usize {
+    i * (i + 1) / 2
+}
+
 /// `O = softmax(Q Kᵀ/√d_h + M) V` per head, `M` 0 on and below the diagonal and −∞ above. Returns `O` and
-/// the weights `P`, `[batch, heads, seq, seq]` (0 above the diagonal), which the backward pass reuses.
+/// the weights `P` on and below the diagonal, which the backward pass reuses: per sequence and head, row `i`'s
+/// `i + 1` weights at [`row_start`]`(i)` (the zeros above the diagonal are neither stored nor read).
 pub fn attention_forward(q: &[f32], k: &[f32], v: &[f32], shape: AttentionShape) -> (Vec<f32>, Vec<f32>) {
     assert!(SUPPORTED_HEAD_DIMS.contains(&shape.head_dim), "no compiled kernel for head_dim {}", shape.head_dim);
-    let mut out = vec![0.0; shape.batch * shape.slab()];
-    let mut weights = vec![0.0; shape.batch * shape.weights()];
+    let mut out = uninit(shape.batch * shape.slab());
+    let mut weights = uninit(shape.batch * shape.weights());
     out.par_chunks_mut(shape.slab())
         .zip(weights.par_chunks_mut(shape.weights()))
         .zip(q.par_chunks(shape.slab()).zip(k.par_chunks(shape.slab())).zip(v.par_chunks(shape.slab())))
         .for_each(|((out, weights), ((q, k), v))| forward_sequence(q, k, v, shape, out, weights));
-    (out, weights)
+    // SAFETY: every sequence's slab of `out` gets every row's `HD` columns of every head, and its weights every
+    // head's rows `0..seq` of lengths `1..=seq`, which tile the packed triangles exactly.
+    unsafe { (assume_init(out), assume_init(weights)) }
 }
 
 multiversion! {
-    fn forward_sequence(q: &[f32], k: &[f32], v: &[f32], shape: AttentionShape, out: &mut [f32], weights: &mut [f32]) {
+    fn forward_sequence(
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        shape: AttentionShape,
+        out: &mut [MaybeUninit<f32>],
+        weights: &mut [MaybeUninit<f32>],
+    ) {
         match shape.head_dim {
             4 => forward_heads::<4>(q, k, v, shape, out, weights),
             8 => forward_heads::<8>(q, k, v, shape, out, weights),
@@ -74,17 +99,26 @@ multiversion! {
 }
 
 #[inline(always)]
-fn forward_heads<const HD: usize>(q: &[f32], k: &[f32], v: &[f32], shape: AttentionShape, out: &mut [f32], weights: &mut [f32]) {
+fn forward_heads<const HD: usize>(
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    shape: AttentionShape,
+    out: &mut [MaybeUninit<f32>],
+    weights: &mut [MaybeUninit<f32>],
+) {
     let (seq, d, blocks) = (shape.seq, shape.d_model(), shape.blocks());
     let scale = 1.0 / (HD as f32).sqrt();
     let mut kt = vec![[0.0f32; BLOCK]; HD * blocks]; // Kᵀ in key blocks: kt[c·blocks + b][l] = K[8b + l][c]
     let mut vh = vec![[0.0f32; HD]; seq];
     let mut scores = vec![0.0f32; blocks * BLOCK];
-    for (h, weights) in weights.chunks_exact_mut(seq * seq).enumerate() {
+    for (h, mut weights) in weights.chunks_exact_mut(shape.triangle()).enumerate() {
         let column = h * HD;
         gather_transposed::<HD>(k, d, column, blocks, &mut kt);
         gather::<HD>(v, d, column, &mut vh);
-        for (i, p_row) in weights.chunks_exact_mut(seq).enumerate() {
+        for i in 0..seq {
+            let (p_row, rest) = std::mem::take(&mut weights).split_at_mut(i + 1);
+            weights = rest;
             let qi: [f32; HD] = std::array::from_fn(|c| q[i * d + column + c] * scale);
             for (b, block) in scores[..(i + 1).div_ceil(BLOCK) * BLOCK].chunks_exact_mut(BLOCK).enumerate() {
                 let mut acc = [0.0f32; BLOCK];
@@ -109,8 +143,8 @@ fn forward_heads<const HD: usize>(q: &[f32], k: &[f32], v: &[f32], shape: Attent
                     o[c] += *s * value[c];
                 }
             }
-            out[i * d + column..][..HD].copy_from_slice(&o);
-            p_row[..=i].copy_from_slice(p);
+            write_all(&mut out[i * d + column..][..HD], &o);
+            write_all(p_row, p);
         }
     }
 }
@@ -119,7 +153,7 @@ fn forward_heads<const HD: usize>(q: &[f32], k: &[f32], v: &[f32], shape: Attent
 /// `dK = dSᵀ Q`; `dV = Pᵀ dO`. Returns `(dQ, dK, dV)` in the inputs' layout.
 pub fn attention_backward(q: &[f32], k: &[f32], v: &[f32], weights: &[f32], d_out: &[f32], shape: AttentionShape) -> [Vec<f32>; 3] {
     let size = shape.batch * shape.slab();
-    let (mut dq, mut dk, mut dv) = (vec![0.0; size], vec![0.0; size], vec![0.0; size]);
+    let (mut dq, mut dk, mut dv) = (uninit(size), uninit(size), uninit(size));
     dq.par_chunks_mut(shape.slab())
         .zip(dk.par_chunks_mut(shape.slab()).zip(dv.par_chunks_mut(shape.slab())))
         .zip(q.par_chunks(shape.slab()).zip(k.par_chunks(shape.slab())).zip(v.par_chunks(shape.slab())))
@@ -127,7 +161,8 @@ pub fn attention_backward(q: &[f32], k: &[f32], v: &[f32], weights: &[f32], d_ou
         .for_each(|(((dq, (dk, dv)), ((q, k), v)), (weights, d_out))| {
             backward_sequence(Inputs { q, k, v, weights, d_out }, shape, Outputs { dq, dk, dv })
         });
-    [dq, dk, dv]
+    // SAFETY: the backward pass writes every row's `HD` columns of every head of each of the three slabs.
+    unsafe { [assume_init(dq), assume_init(dk), assume_init(dv)] }
 }
 
 /// One sequence's forward tensors and upstream gradient, for the backward pass.
@@ -141,9 +176,9 @@ struct Inputs<'a> {
 
 /// One sequence's input gradients.
 struct Outputs<'a> {
-    dq: &'a mut [f32],
-    dk: &'a mut [f32],
-    dv: &'a mut [f32],
+    dq: &'a mut [MaybeUninit<f32>],
+    dk: &'a mut [MaybeUninit<f32>],
+    dv: &'a mut [MaybeUninit<f32>],
 }
 
 multiversion! {
@@ -170,13 +205,13 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
     let mut vt = vec![[0.0f32; BLOCK]; HD * blocks];
     let (mut qh, mut kh, mut gh) = (vec![[0.0f32; HD]; seq], vec![[0.0f32; HD]; seq], vec![[0.0f32; HD]; seq]);
     let mut d_scores = vec![0.0f32; seq * stride]; // dS, [query][key], 0 above the diagonal
-    for (h, weights) in weights.chunks_exact(seq * seq).enumerate() {
+    for (h, weights) in weights.chunks_exact(shape.triangle()).enumerate() {
         let column = h * HD;
         gather_transposed::<HD>(v, d, column, blocks, &mut vt);
         gather::<HD>(q, d, column, &mut qh);
         gather::<HD>(k, d, column, &mut kh);
         gather::<HD>(d_out, d, column, &mut gh);
-        for (i, (p, ds)) in weights.chunks_exact(seq).zip(d_scores.chunks_exact_mut(stride)).enumerate() {
+        for (i, ds) in d_scores.chunks_exact_mut(stride).enumerate() {
             let covered = (i + 1).div_ceil(BLOCK) * BLOCK;
             for (b, block) in ds[..covered].chunks_exact_mut(BLOCK).enumerate() {
                 let mut acc = [0.0f32; BLOCK];
@@ -190,7 +225,7 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
             }
             let (ds, above) = ds.split_at_mut(i + 1);
             above.fill(0.0);
-            let p = &p[..=i];
+            let p = &weights[row_start(i)..][..=i];
             // Lane l sums keys j ≡ l (mod 8) in ascending order: whole blocks as vectors, then the rest.
             let mut lanes = [0.0f32; BLOCK];
             let whole = ds.len() / BLOCK * BLOCK;
@@ -210,19 +245,19 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
                     a[c] += *s * key[c];
                 }
             }
-            dq[i * d + column..][..HD].copy_from_slice(&a);
+            write_all(&mut dq[i * d + column..][..HD], &a);
         }
         for j in 0..seq {
             let (mut a_k, mut a_v) = ([0.0f32; HD], [0.0f32; HD]);
             for i in j..seq {
-                let (s, w) = (d_scores[i * stride + j], weights[i * seq + j]);
+                let (s, w) = (d_scores[i * stride + j], weights[row_start(i) + j]);
                 for c in 0..HD {
                     a_k[c] += s * qh[i][c];
                     a_v[c] += w * gh[i][c];
                 }
             }
-            dk[j * d + column..][..HD].copy_from_slice(&a_k);
-            dv[j * d + column..][..HD].copy_from_slice(&a_v);
+            write_all(&mut dk[j * d + column..][..HD], &a_k);
+            write_all(&mut dv[j * d + column..][..HD], &a_v);
         }
     }
 }

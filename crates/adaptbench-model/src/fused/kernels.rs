@@ -3,23 +3,28 @@
 //! kernel works on independent rows in fixed chunks, and every reduction across rows sums its chunks' partial
 //! sums in chunk order, so the result does not depend on how many threads ran the chunks.
 
+use std::mem::MaybeUninit;
+
 use adaptbench_infer::{erf, exp, sum};
 use rayon::prelude::*;
+
+use super::buffer::{assume_init, uninit};
 
 /// Rows per parallel task: enough work per task to amortise rayon's overhead at d_model 64.
 const ROWS_PER_TASK: usize = 64;
 
 /// The exact GELU, `y = x·Φ(x)` with `Φ(x) = ½(1 + erf(x/√2))`, element-wise.
 pub fn gelu_forward(x: &[f32]) -> Vec<f32> {
-    let mut y = vec![0.0; x.len()];
+    let mut y = uninit(x.len());
     y.par_chunks_mut(ROWS_PER_TASK * 256).zip(x.par_chunks(ROWS_PER_TASK * 256)).for_each(|(y, x)| gelu_chunk(x, y));
-    y
+    // SAFETY: `y`'s chunks pair one for one with `x`'s, of equal lengths, and `gelu_chunk` writes all of each.
+    unsafe { assume_init(y) }
 }
 
 multiversion! {
-    fn gelu_chunk(x: &[f32], y: &mut [f32]) {
+    fn gelu_chunk(x: &[f32], y: &mut [MaybeUninit<f32>]) {
         for (y, &x) in y.iter_mut().zip(x) {
-            *y = x * 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+            y.write(x * 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2)));
         }
     }
 }
@@ -28,40 +33,44 @@ multiversion! {
 /// `g = GELU′(x) = Φ(x) + x·φ(x)` with `φ(x) = e^{−x²/2}/√(2π)`, so that the backward pass is one product,
 /// `dx = dy·g`, instead of a second `erf` and `exp` per element.
 pub fn gelu_forward_with_derivative(x: &[f32]) -> (Vec<f32>, Vec<f32>) {
-    let (mut y, mut g) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+    let (mut y, mut g) = (uninit(x.len()), uninit(x.len()));
     y.par_chunks_mut(ROWS_PER_TASK * 256)
         .zip(g.par_chunks_mut(ROWS_PER_TASK * 256))
         .zip(x.par_chunks(ROWS_PER_TASK * 256))
         .for_each(|((y, g), x)| gelu_with_derivative_chunk(x, y, g));
-    (y, g)
+    // SAFETY: the chunks of `y` and `g` pair one for one with `x`'s, of equal lengths, and the chunk kernel
+    // writes all of both.
+    unsafe { (assume_init(y), assume_init(g)) }
 }
 
 multiversion! {
-    fn gelu_with_derivative_chunk(x: &[f32], y: &mut [f32], g: &mut [f32]) {
+    fn gelu_with_derivative_chunk(x: &[f32], y: &mut [MaybeUninit<f32>], g: &mut [MaybeUninit<f32>]) {
         const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
         for ((y, g), &x) in y.iter_mut().zip(g.iter_mut()).zip(x) {
             let erf = erf(x * std::f32::consts::FRAC_1_SQRT_2);
-            *y = x * 0.5 * (1.0 + erf);
+            y.write(x * 0.5 * (1.0 + erf));
             let cdf = 0.5 * (1.0 + erf);
             let pdf = exp(-0.5 * x * x) * FRAC_1_SQRT_2PI;
-            *g = cdf + x * pdf;
+            g.write(cdf + x * pdf);
         }
     }
 }
 
 /// The GELU's input gradient from the derivative the forward pass kept, `dx = dy·g`.
 pub fn gelu_backward(derivative: &[f32], dy: &[f32]) -> Vec<f32> {
-    let mut dx = vec![0.0; dy.len()];
+    let mut dx = uninit(dy.len());
     dx.par_chunks_mut(ROWS_PER_TASK * 256)
         .zip(derivative.par_chunks(ROWS_PER_TASK * 256).zip(dy.par_chunks(ROWS_PER_TASK * 256)))
         .for_each(|(dx, (g, dy))| gelu_backward_chunk(g, dy, dx));
-    dx
+    // SAFETY: `dx`'s chunks pair one for one with `dy`'s and the derivative's, of equal lengths, and the chunk
+    // kernel writes all of each.
+    unsafe { assume_init(dx) }
 }
 
 multiversion! {
-    fn gelu_backward_chunk(derivative: &[f32], dy: &[f32], dx: &mut [f32]) {
+    fn gelu_backward_chunk(derivative: &[f32], dy: &[f32], dx: &mut [MaybeUninit<f32>]) {
         for ((dx, &g), &dy) in dx.iter_mut().zip(derivative).zip(dy) {
-            *dx = dy * g;
+            dx.write(dy * g);
         }
     }
 }
@@ -80,16 +89,16 @@ pub struct LayerNormSaved {
 pub fn layer_norm_forward(x: &[f32], gamma: &[f32], beta: &[f32], epsilon: f32) -> (Vec<f32>, LayerNormSaved) {
     let d = gamma.len();
     let rows = x.len() / d;
-    let mut y = vec![0.0; x.len()];
-    let mut normalized = vec![0.0; x.len()];
-    let mut inverse_std = vec![0.0; rows];
+    let (mut y, mut normalized, mut inverse_std) = (uninit(x.len()), uninit(x.len()), uninit(rows));
     let chunk = ROWS_PER_TASK * d;
     y.par_chunks_mut(chunk)
         .zip(normalized.par_chunks_mut(chunk))
         .zip(inverse_std.par_chunks_mut(ROWS_PER_TASK))
         .zip(x.par_chunks(chunk))
         .for_each(|(((y, normalized), inverse_std), x)| layer_norm_chunk(x, gamma, beta, epsilon, y, normalized, inverse_std));
-    (y, LayerNormSaved { normalized, inverse_std })
+    // SAFETY: the chunks of the three outputs pair one for one with `x`'s chunks of whole rows, and the chunk
+    // kernel writes every row's `y`, `x̂` and `r`.
+    unsafe { (assume_init(y), LayerNormSaved { normalized: assume_init(normalized), inverse_std: assume_init(inverse_std) }) }
 }
 
 multiversion! {
@@ -98,26 +107,25 @@ multiversion! {
         gamma: &[f32],
         beta: &[f32],
         epsilon: f32,
-        y: &mut [f32],
-        normalized: &mut [f32],
-        inverse_std: &mut [f32],
+        y: &mut [MaybeUninit<f32>],
+        normalized: &mut [MaybeUninit<f32>],
+        inverse_std: &mut [MaybeUninit<f32>],
     ) {
         let d = gamma.len();
         for (((x, y), xhat), r) in x.chunks_exact(d).zip(y.chunks_exact_mut(d)).zip(normalized.chunks_exact_mut(d)).zip(inverse_std) {
             let mean = sum(x) / d as f32;
-            for (c, v) in xhat.iter_mut().zip(x) {
-                *c = v - mean;
-            }
             let mut squares = [0.0f32; 8];
-            for block in xhat.chunks(8) {
-                for (lane, c) in squares.iter_mut().zip(block) {
-                    *lane += c * c;
+            for block in x.chunks(8) {
+                for (lane, v) in squares.iter_mut().zip(block) {
+                    let centred = v - mean;
+                    *lane += centred * centred;
                 }
             }
-            *r = 1.0 / (sum(&squares) / d as f32 + epsilon).sqrt();
-            for (((c, y), g), b) in xhat.iter_mut().zip(y.iter_mut()).zip(gamma).zip(beta) {
-                *c *= *r;
-                *y = *c * g + b;
+            let inverse = 1.0 / (sum(&squares) / d as f32 + epsilon).sqrt();
+            r.write(inverse);
+            for ((((v, c), y), g), b) in x.iter().zip(xhat.iter_mut()).zip(y.iter_mut()).zip(gamma).zip(beta) {
+                let centred = c.write((v - mean) * inverse);
+                y.write(*centred * g + b);
             }
         }
     }
@@ -128,7 +136,7 @@ multiversion! {
 pub fn layer_norm_backward(saved: &LayerNormSaved, gamma: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let d = gamma.len();
     let chunk = ROWS_PER_TASK * d;
-    let mut dx = vec![0.0; dy.len()];
+    let mut dx = uninit(dy.len());
     let partials: Vec<(Vec<f32>, Vec<f32>)> = dx
         .par_chunks_mut(chunk)
         .zip(dy.par_chunks(chunk).zip(saved.normalized.par_chunks(chunk)))
@@ -141,7 +149,9 @@ pub fn layer_norm_backward(saved: &LayerNormSaved, gamma: &[f32], dy: &[f32]) ->
         })
         .collect();
     let (dgamma, dbeta) = sum_in_order(partials, d);
-    (dx, dgamma, dbeta)
+    // SAFETY: `dx`'s chunks pair one for one with `dy`'s chunks of whole rows, and the chunk kernel writes
+    // every row.
+    (unsafe { assume_init(dx) }, dgamma, dbeta)
 }
 
 multiversion! {
@@ -150,7 +160,7 @@ multiversion! {
         normalized: &[f32],
         inverse_std: &[f32],
         gamma: &[f32],
-        dx: &mut [f32],
+        dx: &mut [MaybeUninit<f32>],
         dgamma: &mut [f32],
         dbeta: &mut [f32],
     ) {
@@ -165,7 +175,7 @@ multiversion! {
             let mean_scaled = sum(&scaled) / d as f32;
             let mean_projection = sum(&projection) / d as f32;
             for (((dx, s), x), (dg, (db, dyv))) in dx.iter_mut().zip(&scaled).zip(xhat).zip(dgamma.iter_mut().zip(dbeta.iter_mut().zip(dy))) {
-                *dx = r * (s - mean_scaled - x * mean_projection);
+                dx.write(r * (s - mean_scaled - x * mean_projection));
                 *dg += dyv * x;
                 *db += dyv;
             }

@@ -12,6 +12,7 @@
 mod multiversion;
 mod attention_kernel;
 mod autodiff;
+mod buffer;
 mod kernels;
 mod linear_kernel;
 
