@@ -9,7 +9,7 @@
 
 use std::mem::MaybeUninit;
 
-use adaptbench_infer::{exp, sum};
+use adaptbench_infer::{exp, max, sum};
 use rayon::prelude::*;
 
 use super::buffer::{assume_init, uninit, write_all};
@@ -109,13 +109,12 @@ fn forward_heads<const HD: usize>(
 ) {
     let (seq, d, blocks) = (shape.seq, shape.d_model(), shape.blocks());
     let scale = 1.0 / (HD as f32).sqrt();
-    let mut kt = vec![[0.0f32; BLOCK]; HD * blocks]; // Kᵀ in key blocks: kt[c·blocks + b][l] = K[8b + l][c]
-    let mut vh = vec![[0.0f32; HD]; seq];
+    let (kt_heads, v_heads) = (split_heads_transposed::<HD>(k, shape), split_heads::<HD>(v, shape));
     let mut scores = vec![0.0f32; blocks * BLOCK];
     for (h, mut weights) in weights.chunks_exact_mut(shape.triangle()).enumerate() {
         let column = h * HD;
-        gather_transposed::<HD>(k, d, column, blocks, &mut kt);
-        gather::<HD>(v, d, column, &mut vh);
+        // Kᵀ in key blocks, kt[c·blocks + b][l] = K[8b + l][c], and V, of this head.
+        let (kt, vh) = (&kt_heads[h * HD * blocks..][..HD * blocks], &v_heads[h * seq..][..seq]);
         for i in 0..seq {
             let (p_row, rest) = std::mem::take(&mut weights).split_at_mut(i + 1);
             weights = rest;
@@ -130,14 +129,16 @@ fn forward_heads<const HD: usize>(
                 }
                 block.copy_from_slice(&acc);
             }
-            let p = &mut scores[..=i];
-            let max = p.iter().fold(f32::NEG_INFINITY, |m, &s| if s > m { s } else { m });
-            for s in p.iter_mut() {
-                *s = exp(*s - max);
+            // The exponentials run over whole blocks (no scalar tail); the keys past `i` are not used.
+            let covered = (i + 1).div_ceil(BLOCK) * BLOCK;
+            let row_max = max(&scores[..=i]);
+            for s in &mut scores[..covered] {
+                *s = exp(*s - row_max);
             }
+            let p = &mut scores[..=i];
             let inverse_total = 1.0 / sum(p);
             let mut o = [0.0f32; HD];
-            for (s, value) in p.iter_mut().zip(&vh) {
+            for (s, value) in p.iter_mut().zip(vh) {
                 *s *= inverse_total;
                 for c in 0..HD {
                     o[c] += *s * value[c];
@@ -202,15 +203,13 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
     let (seq, d, blocks) = (shape.seq, shape.d_model(), shape.blocks());
     let scale = 1.0 / (HD as f32).sqrt();
     let stride = blocks * BLOCK;
-    let mut vt = vec![[0.0f32; BLOCK]; HD * blocks];
-    let (mut qh, mut kh, mut gh) = (vec![[0.0f32; HD]; seq], vec![[0.0f32; HD]; seq], vec![[0.0f32; HD]; seq]);
+    let vt_heads = split_heads_transposed::<HD>(v, shape);
+    let [q_heads, k_heads, g_heads] = [q, k, d_out].map(|m| split_heads::<HD>(m, shape));
     let mut d_scores = vec![0.0f32; seq * stride]; // dS, [query][key], 0 above the diagonal
     for (h, weights) in weights.chunks_exact(shape.triangle()).enumerate() {
         let column = h * HD;
-        gather_transposed::<HD>(v, d, column, blocks, &mut vt);
-        gather::<HD>(q, d, column, &mut qh);
-        gather::<HD>(k, d, column, &mut kh);
-        gather::<HD>(d_out, d, column, &mut gh);
+        let vt = &vt_heads[h * HD * blocks..][..HD * blocks];
+        let [qh, kh, gh] = [&q_heads, &k_heads, &g_heads].map(|m| &m[h * seq..][..seq]);
         for (i, ds) in d_scores.chunks_exact_mut(stride).enumerate() {
             let covered = (i + 1).div_ceil(BLOCK) * BLOCK;
             for (b, block) in ds[..covered].chunks_exact_mut(BLOCK).enumerate() {
@@ -239,7 +238,7 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
             }
             let row_dot = sum(&lanes);
             let mut a = [0.0f32; HD];
-            for ((s, w), key) in ds.iter_mut().zip(p).zip(&kh) {
+            for ((s, w), key) in ds.iter_mut().zip(p).zip(kh) {
                 *s = w * (*s - row_dot) * scale;
                 for c in 0..HD {
                     a[c] += *s * key[c];
@@ -247,43 +246,103 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
             }
             write_all(&mut dq[i * d + column..][..HD], &a);
         }
-        for j in 0..seq {
-            let (mut a_k, mut a_v) = ([0.0f32; HD], [0.0f32; HD]);
-            for i in j..seq {
-                let (s, w) = (d_scores[i * stride + j], weights[row_start(i) + j]);
-                for c in 0..HD {
-                    a_k[c] += s * qh[i][c];
-                    a_v[c] += w * gh[i][c];
-                }
+        // dK and dV rows two keys at a time where the accumulators fit in registers: four independent sums in
+        // flight instead of two, each still over the queries in ascending order.
+        let pair = if HD <= 16 { 2 } else { 1 };
+        let mut j = 0;
+        while j < seq {
+            let columns = ColumnSums { d_scores: &d_scores, stride, weights, qh, gh };
+            if pair == 2 && j + 1 < seq {
+                let [a_k0, a_v0, a_k1, a_v1] = columns.two_keys(j);
+                write_all(&mut dk[j * d + column..][..HD], &a_k0);
+                write_all(&mut dv[j * d + column..][..HD], &a_v0);
+                write_all(&mut dk[(j + 1) * d + column..][..HD], &a_k1);
+                write_all(&mut dv[(j + 1) * d + column..][..HD], &a_v1);
+                j += 2;
+            } else {
+                let [a_k, a_v] = columns.one_key(j);
+                write_all(&mut dk[j * d + column..][..HD], &a_k);
+                write_all(&mut dv[j * d + column..][..HD], &a_v);
+                j += 1;
             }
-            write_all(&mut dk[j * d + column..][..HD], &a_k);
-            write_all(&mut dv[j * d + column..][..HD], &a_v);
         }
     }
 }
 
-/// Columns `column..column + HD` of the row-major `[seq, d]` matrix `m`, one `[f32; HD]` per row.
-#[inline(always)]
-fn gather<const HD: usize>(m: &[f32], d: usize, column: usize, rows: &mut [[f32; HD]]) {
-    for (j, row) in rows.iter_mut().enumerate() {
-        row.copy_from_slice(&m[j * d + column..][..HD]);
-    }
+/// One head's `dK = dSᵀ Q` and `dV = Pᵀ dO`, row by row: key `j`'s rows are sums over the queries `i ≥ j`.
+struct ColumnSums<'a, const HD: usize> {
+    d_scores: &'a [f32],
+    stride: usize,
+    weights: &'a [f32],
+    qh: &'a [[f32; HD]],
+    gh: &'a [[f32; HD]],
 }
 
-/// The same columns transposed into key blocks, `t[c·blocks + b][l] = m[8b + l][column + c]`, zero past the
-/// last row.
-#[inline(always)]
-fn gather_transposed<const HD: usize>(m: &[f32], d: usize, column: usize, blocks: usize, t: &mut [[f32; BLOCK]]) {
-    let seq = m.len() / d;
-    for (j, row) in m.chunks_exact(d).enumerate() {
-        let (b, l) = (j / BLOCK, j % BLOCK);
-        for (c, &x) in row[column..][..HD].iter().enumerate() {
-            t[c * blocks + b][l] = x;
+impl<const HD: usize> ColumnSums<'_, HD> {
+    /// `(dK_j, dV_j)`.
+    #[inline(always)]
+    fn one_key(&self, j: usize) -> [[f32; HD]; 2] {
+        let (mut a_k, mut a_v) = ([0.0f32; HD], [0.0f32; HD]);
+        for i in j..self.qh.len() {
+            let (s, w) = (self.d_scores[i * self.stride + j], self.weights[row_start(i) + j]);
+            for c in 0..HD {
+                a_k[c] += s * self.qh[i][c];
+                a_v[c] += w * self.gh[i][c];
+            }
         }
+        [a_k, a_v]
     }
-    for j in seq..blocks * BLOCK {
+
+    /// `(dK_j, dV_j, dK_{j+1}, dV_{j+1})`, each summed in the same order as [`Self::one_key`].
+    #[inline(always)]
+    fn two_keys(&self, j: usize) -> [[f32; HD]; 4] {
+        let (mut a_k0, mut a_v0, mut a_k1, mut a_v1) = ([0.0f32; HD], [0.0f32; HD], [0.0f32; HD], [0.0f32; HD]);
+        let (s, w) = (self.d_scores[j * self.stride + j], self.weights[row_start(j) + j]);
         for c in 0..HD {
-            t[c * blocks + j / BLOCK][j % BLOCK] = 0.0;
+            a_k0[c] += s * self.qh[j][c];
+            a_v0[c] += w * self.gh[j][c];
+        }
+        for i in j + 1..self.qh.len() {
+            let scores = &self.d_scores[i * self.stride + j..][..2];
+            let weights = &self.weights[row_start(i) + j..][..2];
+            let (q, g) = (&self.qh[i], &self.gh[i]);
+            for c in 0..HD {
+                a_k0[c] += scores[0] * q[c];
+                a_v0[c] += weights[0] * g[c];
+                a_k1[c] += scores[1] * q[c];
+                a_v1[c] += weights[1] * g[c];
+            }
+        }
+        [a_k0, a_v0, a_k1, a_v1]
+    }
+}
+
+/// One sequence's `[seq, heads·HD]` matrix split by head, `rows[h·seq + j] = m[j][h·HD..(h + 1)·HD]`, read
+/// row by row (one pass over contiguous memory rather than a strided pass per head).
+#[inline(always)]
+fn split_heads<const HD: usize>(m: &[f32], shape: AttentionShape) -> Vec<[f32; HD]> {
+    let mut rows = vec![[0.0f32; HD]; shape.heads * shape.seq];
+    for (j, row) in m.chunks_exact(shape.d_model()).enumerate() {
+        for (h, part) in row.chunks_exact(HD).enumerate() {
+            rows[h * shape.seq + j].copy_from_slice(part);
         }
     }
+    rows
+}
+
+/// The same split, each head transposed into key blocks, `t[(h·HD + c)·blocks + b][l] = m[8b + l][h·HD + c]`,
+/// zero past the last row.
+#[inline(always)]
+fn split_heads_transposed<const HD: usize>(m: &[f32], shape: AttentionShape) -> Vec<[f32; BLOCK]> {
+    let blocks = shape.blocks();
+    let mut t = vec![[0.0f32; BLOCK]; shape.heads * HD * blocks];
+    for (j, row) in m.chunks_exact(shape.d_model()).enumerate() {
+        let (b, l) = (j / BLOCK, j % BLOCK);
+        for (h, part) in row.chunks_exact(HD).enumerate() {
+            for (c, &x) in part.iter().enumerate() {
+                t[(h * HD + c) * blocks + b][l] = x;
+            }
+        }
+    }
+    t
 }
