@@ -1,10 +1,10 @@
 //! Causal multi-head attention on plain row-major `f32` slices, forward and backward, one sequence per
 //! parallel task (sequences are independent, so the result does not depend on the thread count).
 //!
-//! Per head the kernel gathers its columns into small contiguous tiles and works in register-sized blocks:
-//! scores for 8 keys at a time from Kᵀ (vectorised over keys), weighted sums in a `[f32; HEAD_DIM]`
-//! accumulator, and, in the backward pass, dK and dV as column sums over the kept `dS` and `P` so that every
-//! output row is accumulated in registers once. `HEAD_DIM` is a compile-time constant for the head widths in
+//! Once per sequence the kernel splits the heads into small contiguous tiles (one pass over the rows), then
+//! works per head in register-sized blocks: scores for 8 keys at a time from Kᵀ (vectorised over keys),
+//! weighted sums in a `[f32; HEAD_DIM]` accumulator, and, in the backward pass, dK and dV as column sums over
+//! the kept `dS` and `P` so that every output row is accumulated in registers once. `HEAD_DIM` is a compile-time constant for the head widths in
 //! [`SUPPORTED_HEAD_DIMS`]; other widths take burn's decomposition.
 
 use std::mem::MaybeUninit;
@@ -249,9 +249,9 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
         // dK and dV rows two keys at a time where the accumulators fit in registers: four independent sums in
         // flight instead of two, each still over the queries in ascending order.
         let pair = if HD <= 16 { 2 } else { 1 };
+        let columns = ColumnSums { d_scores: &d_scores, stride, weights, qh, gh };
         let mut j = 0;
         while j < seq {
-            let columns = ColumnSums { d_scores: &d_scores, stride, weights, qh, gh };
             if pair == 2 && j + 1 < seq {
                 let [a_k0, a_v0, a_k1, a_v1] = columns.two_keys(j);
                 write_all(&mut dk[j * d + column..][..HD], &a_k0);
