@@ -12,7 +12,7 @@ use std::mem::MaybeUninit;
 use adaptbench_infer::{exp, max, sum};
 use rayon::prelude::*;
 
-use super::buffer::{assume_init, uninit, write_all};
+use super::buffer::{assume_init, uninit};
 
 /// Head widths with a compiled kernel.
 pub const SUPPORTED_HEAD_DIMS: [usize; 6] = [4, 8, 16, 32, 64, 128];
@@ -144,8 +144,8 @@ fn forward_heads<const HD: usize>(
                     o[c] += *s * value[c];
                 }
             }
-            write_all(&mut out[i * d + column..][..HD], &o);
-            write_all(p_row, p);
+            out[i * d + column..][..HD].write_copy_of_slice(&o);
+            p_row.write_copy_of_slice(p);
         }
     }
 }
@@ -244,25 +244,25 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
                     a[c] += *s * key[c];
                 }
             }
-            write_all(&mut dq[i * d + column..][..HD], &a);
+            dq[i * d + column..][..HD].write_copy_of_slice(&a);
         }
         // dK and dV rows two keys at a time where the accumulators fit in registers: four independent sums in
         // flight instead of two, each still over the queries in ascending order.
-        let pair = if HD <= 16 { 2 } else { 1 };
+        let in_pairs = HD <= 16;
         let columns = ColumnSums { d_scores: &d_scores, stride, weights, qh, gh };
         let mut j = 0;
         while j < seq {
-            if pair == 2 && j + 1 < seq {
+            if in_pairs && j + 1 < seq {
                 let [a_k0, a_v0, a_k1, a_v1] = columns.two_keys(j);
-                write_all(&mut dk[j * d + column..][..HD], &a_k0);
-                write_all(&mut dv[j * d + column..][..HD], &a_v0);
-                write_all(&mut dk[(j + 1) * d + column..][..HD], &a_k1);
-                write_all(&mut dv[(j + 1) * d + column..][..HD], &a_v1);
+                dk[j * d + column..][..HD].write_copy_of_slice(&a_k0);
+                dv[j * d + column..][..HD].write_copy_of_slice(&a_v0);
+                dk[(j + 1) * d + column..][..HD].write_copy_of_slice(&a_k1);
+                dv[(j + 1) * d + column..][..HD].write_copy_of_slice(&a_v1);
                 j += 2;
             } else {
                 let [a_k, a_v] = columns.one_key(j);
-                write_all(&mut dk[j * d + column..][..HD], &a_k);
-                write_all(&mut dv[j * d + column..][..HD], &a_v);
+                dk[j * d + column..][..HD].write_copy_of_slice(&a_k);
+                dv[j * d + column..][..HD].write_copy_of_slice(&a_v);
                 j += 1;
             }
         }

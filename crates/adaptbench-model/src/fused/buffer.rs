@@ -22,12 +22,3 @@ pub unsafe fn assume_init(buffer: Vec<MaybeUninit<f32>>) -> Vec<f32> {
     // unchanged; the caller guarantees that every element is initialised.
     unsafe { Vec::from_raw_parts(buffer.as_mut_ptr().cast::<f32>(), buffer.len(), buffer.capacity()) }
 }
-
-/// Writes `values` into `out`, element by element (`out` and `values` of the same length).
-#[inline(always)]
-pub fn write_all(out: &mut [MaybeUninit<f32>], values: &[f32]) {
-    debug_assert_eq!(out.len(), values.len());
-    for (out, &value) in out.iter_mut().zip(values) {
-        out.write(value);
-    }
-}
