@@ -2,17 +2,20 @@
 //! parallel task (sequences are independent, so the result does not depend on the thread count).
 //!
 //! Once per sequence the kernel splits the heads into small contiguous tiles (one pass over the rows), then
-//! works per head in register-sized blocks: scores for 8 keys at a time from Kᵀ (vectorised over keys),
-//! weighted sums in a `[f32; HEAD_DIM]` accumulator, and, in the backward pass, dK and dV as column sums over
-//! the kept `dS` and `P` so that every output row is accumulated in registers once. `HEAD_DIM` is a compile-time constant for the head widths in
-//! [`SUPPORTED_HEAD_DIMS`]; other widths take burn's decomposition.
+//! works in register-sized blocks: scores for [`ROWS`] queries × 8 keys at a time from Kᵀ (vectorised over keys),
+//! the weighted sums `P V` (and `dS K` backward) for several heads side by side, 64 columns of every row at once,
+//! and, in the backward pass, dK and dV as column sums over the kept `dS` and `P`, so that every output row is
+//! accumulated in registers once. Every sum runs in the same order as a plain one-row, one-head loop would run
+//! it: blocking only puts independent sums side by side, which is what the latency-bound chains needed.
+//! `HEAD_DIM` is a compile-time constant for the head widths in [`SUPPORTED_HEAD_DIMS`]; other widths take
+//! burn's decomposition.
 
 use std::mem::MaybeUninit;
 
 use adaptbench_infer::{exp, max, sum};
 use rayon::prelude::*;
 
-use super::buffer::{assume_init, uninit};
+use super::buffer::{assume_init, uninit, written};
 
 /// Head widths with a compiled kernel.
 pub const SUPPORTED_HEAD_DIMS: [usize; 6] = [4, 8, 16, 32, 64, 128];
@@ -59,6 +62,31 @@ impl AttentionShape {
 #[inline(always)]
 fn row_start(i: usize) -> usize {
     i * (i + 1) / 2
+}
+
+/// Query rows whose scores are computed together: independent sums in flight while each one still runs over
+/// the head's columns in ascending order.
+const ROWS: usize = 4;
+
+/// `out[r·stride + 8b + l] = Σ_c x[r][c] · t[c·blocks + b][l]` for the [`ROWS`] rows `x` and the key blocks
+/// `b < covered_blocks` of the transposed head `t`: scores `Q Kᵀ` forward and `dO Vᵀ` backward. Each sum runs
+/// over `c` in ascending order, as it would one row and one block at a time.
+#[inline(always)]
+fn block_dots<const HD: usize>(x: &[[f32; HD]; ROWS], t: &[[f32; BLOCK]], blocks: usize, covered_blocks: usize, out: &mut [f32], stride: usize) {
+    for b in 0..covered_blocks {
+        let mut acc = [[0.0f32; BLOCK]; ROWS];
+        for c in 0..HD {
+            let keys = &t[c * blocks + b];
+            for r in 0..ROWS {
+                for l in 0..BLOCK {
+                    acc[r][l] += x[r][c] * keys[l];
+                }
+            }
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            out[r * stride + b * BLOCK..][..BLOCK].copy_from_slice(acc);
+        }
+    }
 }
 
 /// `O = softmax(Q Kᵀ/√d_h + M) V` per head, `M` 0 on and below the diagonal and −∞ above. Returns `O` and
@@ -109,44 +137,96 @@ fn forward_heads<const HD: usize>(
 ) {
     let (seq, d, blocks) = (shape.seq, shape.d_model(), shape.blocks());
     let scale = 1.0 / (HD as f32).sqrt();
-    let (kt_heads, v_heads) = (split_heads_transposed::<HD>(k, shape), split_heads::<HD>(v, shape));
-    let mut scores = vec![0.0f32; blocks * BLOCK];
+    let kt_heads = split_heads_transposed::<HD>(k, shape);
+    let stride = blocks * BLOCK;
+    let mut scores = vec![0.0f32; ROWS * stride];
     for (h, mut weights) in weights.chunks_exact_mut(shape.triangle()).enumerate() {
         let column = h * HD;
-        // Kᵀ in key blocks, kt[c·blocks + b][l] = K[8b + l][c], and V, of this head.
-        let (kt, vh) = (&kt_heads[h * HD * blocks..][..HD * blocks], &v_heads[h * seq..][..seq]);
-        for i in 0..seq {
-            let (p_row, rest) = std::mem::take(&mut weights).split_at_mut(i + 1);
-            weights = rest;
-            let qi: [f32; HD] = std::array::from_fn(|c| q[i * d + column + c] * scale);
-            for (b, block) in scores[..(i + 1).div_ceil(BLOCK) * BLOCK].chunks_exact_mut(BLOCK).enumerate() {
-                let mut acc = [0.0f32; BLOCK];
-                for (c, &qc) in qi.iter().enumerate() {
-                    let keys = &kt[c * blocks + b];
-                    for l in 0..BLOCK {
-                        acc[l] += qc * keys[l];
-                    }
+        // Kᵀ in key blocks, kt[c·blocks + b][l] = K[8b + l][c], of this head.
+        let kt = &kt_heads[h * HD * blocks..][..HD * blocks];
+        for first in (0..seq).step_by(ROWS) {
+            let rows = ROWS.min(seq - first);
+            let queries: [[f32; HD]; ROWS] =
+                std::array::from_fn(|r| std::array::from_fn(|c| if r < rows { q[(first + r) * d + column + c] * scale } else { 0.0 }));
+            block_dots(&queries, kt, blocks, (first + rows).div_ceil(BLOCK), &mut scores, stride);
+            for (r, scores) in scores.chunks_exact_mut(stride).take(rows).enumerate() {
+                let i = first + r;
+                let (p_row, rest) = std::mem::take(&mut weights).split_at_mut(i + 1);
+                weights = rest;
+                // The exponentials run over whole blocks (no scalar tail); the keys past `i` are not used.
+                let covered = (i + 1).div_ceil(BLOCK) * BLOCK;
+                let row_max = max(&scores[..=i]);
+                for s in &mut scores[..covered] {
+                    *s = exp(*s - row_max);
                 }
-                block.copy_from_slice(&acc);
-            }
-            // The exponentials run over whole blocks (no scalar tail); the keys past `i` are not used.
-            let covered = (i + 1).div_ceil(BLOCK) * BLOCK;
-            let row_max = max(&scores[..=i]);
-            for s in &mut scores[..covered] {
-                *s = exp(*s - row_max);
-            }
-            let p = &mut scores[..=i];
-            let inverse_total = 1.0 / sum(p);
-            let mut o = [0.0f32; HD];
-            for (s, value) in p.iter_mut().zip(vh) {
-                *s *= inverse_total;
-                for c in 0..HD {
-                    o[c] += *s * value[c];
+                let p = &mut scores[..=i];
+                let inverse_total = 1.0 / sum(p);
+                for s in p.iter_mut() {
+                    *s *= inverse_total;
                 }
+                p_row.write_copy_of_slice(p);
             }
-            out[i * d + column..][..HD].write_copy_of_slice(&o);
-            p_row.write_copy_of_slice(p);
         }
+    }
+    // SAFETY: the loop above wrote every head's rows `0..seq` of lengths `1..=seq`, which tile `weights`.
+    let weights = unsafe { written(weights) };
+    let triangle = shape.triangle();
+    combine_rows::<HD>(|h, i| &weights[h * triangle + row_start(i)..][..=i], v, shape, out);
+}
+
+/// `out[i][head h] = Σ_{j ≤ i} c_h(i)[j] · rows[j][head h]` for every row `i` and head `h`, where
+/// `coefficients(h, i)` is `c_h(i)`, `i + 1` long: `O = P V` forward and `dQ = dS K` backward. Each element sums
+/// over `j` in ascending order; heads are taken 64 columns at a time (several heads side by side), so that eight
+/// register-wide sums are in flight rather than one head's `HD/8`.
+#[inline(always)]
+fn combine_rows<'a, const HD: usize>(
+    coefficients: impl Fn(usize, usize) -> &'a [f32],
+    rows: &[f32],
+    shape: AttentionShape,
+    out: &mut [MaybeUninit<f32>],
+) {
+    let group = (GROUP_WIDTH / HD).max(1);
+    if HD <= GROUP_WIDTH && shape.heads % group == 0 {
+        for first_head in (0..shape.heads).step_by(group) {
+            combine_group::<HD, GROUP_WIDTH>(&coefficients, rows, shape, first_head, out);
+        }
+    } else {
+        for head in 0..shape.heads {
+            combine_group::<HD, HD>(&coefficients, rows, shape, head, out);
+        }
+    }
+}
+
+/// Columns of [`combine_rows`]' accumulators: eight AVX2 registers.
+const GROUP_WIDTH: usize = 64;
+
+/// [`combine_rows`] for the `W / HD` heads from `first_head` on.
+#[inline(always)]
+fn combine_group<'a, const HD: usize, const W: usize>(
+    coefficients: &impl Fn(usize, usize) -> &'a [f32],
+    rows: &[f32],
+    shape: AttentionShape,
+    first_head: usize,
+    out: &mut [MaybeUninit<f32>],
+) {
+    let (d, column) = (shape.d_model(), first_head * HD);
+    // One coefficient row per head of the group: at most 64 / 4 (the narrowest head) are used.
+    let mut group_rows: [&[f32]; GROUP_WIDTH] = [&[]; GROUP_WIDTH];
+    for i in 0..shape.seq {
+        for (g, row) in group_rows[..W / HD].iter_mut().enumerate() {
+            *row = coefficients(first_head + g, i);
+        }
+        let mut acc = [0.0f32; W];
+        for (j, values) in rows.chunks_exact(d).take(i + 1).enumerate() {
+            let values = &values[column..][..W];
+            for (g, row) in group_rows[..W / HD].iter().enumerate() {
+                let c = row[j];
+                for x in 0..HD {
+                    acc[g * HD + x] += c * values[g * HD + x];
+                }
+            }
+        }
+        out[i * d + column..][..W].write_copy_of_slice(&acc);
     }
 }
 
@@ -204,24 +284,21 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
     let scale = 1.0 / (HD as f32).sqrt();
     let stride = blocks * BLOCK;
     let vt_heads = split_heads_transposed::<HD>(v, shape);
-    let [q_heads, k_heads, g_heads] = [q, k, d_out].map(|m| split_heads::<HD>(m, shape));
-    let mut d_scores = vec![0.0f32; seq * stride]; // dS, [query][key], 0 above the diagonal
-    for (h, weights) in weights.chunks_exact(shape.triangle()).enumerate() {
+    let [q_heads, g_heads] = [q, d_out].map(|m| split_heads::<HD>(m, shape));
+    // dS of every head, [head][query][key], 0 above the diagonal.
+    let mut d_scores_heads = vec![0.0f32; shape.heads * seq * stride];
+    let mut scratch = vec![0.0f32; ROWS * stride];
+    for (h, (weights, d_scores)) in weights.chunks_exact(shape.triangle()).zip(d_scores_heads.chunks_exact_mut(seq * stride)).enumerate() {
         let column = h * HD;
         let vt = &vt_heads[h * HD * blocks..][..HD * blocks];
-        let [qh, kh, gh] = [&q_heads, &k_heads, &g_heads].map(|m| &m[h * seq..][..seq]);
+        let [qh, gh] = [&q_heads, &g_heads].map(|m| &m[h * seq..][..seq]);
+        for first in (0..seq).step_by(ROWS) {
+            let rows = ROWS.min(seq - first);
+            let upstream: [[f32; HD]; ROWS] = std::array::from_fn(|r| if r < rows { gh[first + r] } else { [0.0; HD] });
+            block_dots(&upstream, vt, blocks, (first + rows).div_ceil(BLOCK), &mut scratch, stride);
+            d_scores[first * stride..][..rows * stride].copy_from_slice(&scratch[..rows * stride]);
+        }
         for (i, ds) in d_scores.chunks_exact_mut(stride).enumerate() {
-            let covered = (i + 1).div_ceil(BLOCK) * BLOCK;
-            for (b, block) in ds[..covered].chunks_exact_mut(BLOCK).enumerate() {
-                let mut acc = [0.0f32; BLOCK];
-                for (c, &g) in gh[i].iter().enumerate() {
-                    let values = &vt[c * blocks + b];
-                    for l in 0..BLOCK {
-                        acc[l] += g * values[l];
-                    }
-                }
-                block.copy_from_slice(&acc);
-            }
             let (ds, above) = ds.split_at_mut(i + 1);
             above.fill(0.0);
             let p = &weights[row_start(i)..][..=i];
@@ -237,19 +314,15 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
                 *lane += s * w;
             }
             let row_dot = sum(&lanes);
-            let mut a = [0.0f32; HD];
-            for ((s, w), key) in ds.iter_mut().zip(p).zip(kh) {
+            for (s, w) in ds.iter_mut().zip(p) {
                 *s = w * (*s - row_dot) * scale;
-                for c in 0..HD {
-                    a[c] += *s * key[c];
-                }
             }
-            dq[i * d + column..][..HD].write_copy_of_slice(&a);
         }
+        let d_scores = &*d_scores;
         // dK and dV rows two keys at a time where the accumulators fit in registers: four independent sums in
         // flight instead of two, each still over the queries in ascending order.
         let in_pairs = HD <= 16;
-        let columns = ColumnSums { d_scores: &d_scores, stride, weights, qh, gh };
+        let columns = ColumnSums { d_scores, stride, weights, qh, gh };
         let mut j = 0;
         while j < seq {
             if in_pairs && j + 1 < seq {
@@ -267,6 +340,7 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
             }
         }
     }
+    combine_rows::<HD>(|h, i| &d_scores_heads[(h * seq + i) * stride..][..=i], k, shape, dq);
 }
 
 /// One head's `dK = dSᵀ Q` and `dV = Pᵀ dO`, row by row: key `j`'s rows are sums over the queries `i ≥ j`.

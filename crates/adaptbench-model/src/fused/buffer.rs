@@ -22,3 +22,12 @@ pub unsafe fn assume_init(buffer: Vec<MaybeUninit<f32>>) -> Vec<f32> {
     // unchanged; the caller guarantees that every element is initialised.
     unsafe { Vec::from_raw_parts(buffer.as_mut_ptr().cast::<f32>(), buffer.len(), buffer.capacity()) }
 }
+
+/// A slice of a kernel's buffer, as plain `f32`s, once the kernel has written it.
+///
+/// # Safety
+/// Every element of `slice` must have been written.
+pub unsafe fn written(slice: &[MaybeUninit<f32>]) -> &[f32] {
+    // SAFETY: `MaybeUninit<f32>` has the layout of `f32`; the caller guarantees that every element is initialised.
+    unsafe { std::slice::from_raw_parts(slice.as_ptr().cast::<f32>(), slice.len()) }
+}

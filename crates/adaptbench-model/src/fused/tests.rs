@@ -92,7 +92,10 @@ fn the_fused_layer_norm_equals_burns_in_value_and_every_gradient() {
 fn the_fused_attention_equals_burns_decomposition_in_value_and_every_gradient() {
     let device = Device::flex().autodiff();
     let mut draws = Draws::new(3);
-    for (batch, seq, heads, head_dim) in [(3, 9, 2, 8), (2, 17, 4, 16), (1, 1, 1, 4), (2, 8, 1, 32), (1, 13, 2, 64), (1, 5, 1, 128)] {
+    // Heads one at a time (2 of 8, 1 of 32, 1 of 128) and side by side in one or more groups of 64 columns
+    // (4 and 8 of 16, 4 of 32, 16 of 4, 2 of 64); sequence lengths on and off the multiples of 4 and 8.
+    let shapes = [(3, 9, 2, 8), (2, 17, 4, 16), (1, 1, 1, 4), (2, 8, 1, 32), (1, 13, 2, 64), (1, 5, 1, 128), (1, 11, 8, 16), (2, 10, 4, 32), (1, 7, 16, 4)];
+    for (batch, seq, heads, head_dim) in shapes {
         let d = heads * head_dim;
         let [q, k, v] = [0, 1, 2].map(|_| draws.tensor([batch, seq, d], 1.0, &device).require_grad());
         let weights = draws.tensor([batch, seq, d], 1.0, &device);
