@@ -167,10 +167,15 @@ multiversion! {
         let d = gamma.len();
         let mut scaled = vec![0.0f32; d];
         for (((dy, xhat), r), dx) in dy.chunks_exact(d).zip(normalized.chunks_exact(d)).zip(inverse_std).zip(dx.chunks_exact_mut(d)) {
-            let mut projection = [0.0f32; 8];
-            for ((s, (g, dyv)), block) in scaled.iter_mut().zip(gamma.iter().zip(dy)).zip(0..) {
+            for (s, (g, dyv)) in scaled.iter_mut().zip(gamma.iter().zip(dy)) {
                 *s = g * dyv;
-                projection[block % 8] += *s * xhat[block];
+            }
+            // Lane l sums the elements l, l + 8, l + 16, … in ascending order, as eight vector lanes.
+            let mut projection = [0.0f32; 8];
+            for (s, x) in scaled.chunks(8).zip(xhat.chunks(8)) {
+                for (lane, (s, x)) in projection.iter_mut().zip(s.iter().zip(x)) {
+                    *lane += s * x;
+                }
             }
             let mean_scaled = sum(&scaled) / d as f32;
             let mean_projection = sum(&projection) / d as f32;
