@@ -68,11 +68,12 @@ fn row_start(i: usize) -> usize {
 /// the head's columns in ascending order.
 const ROWS: usize = 4;
 
-/// `out[r·stride + 8b + l] = Σ_c x[r][c] · t[c·blocks + b][l]` for the [`ROWS`] rows `x` and the key blocks
-/// `b < covered_blocks` of the transposed head `t`: scores `Q Kᵀ` forward and `dO Vᵀ` backward. Each sum runs
-/// over `c` in ascending order, as it would one row and one block at a time.
+/// `out[r·stride + 8b + l] = Σ_c x[r][c] · t[c·blocks + b][l]` for the first `rows` of the [`ROWS`] rows `x`
+/// (the others, padding past the last query, are computed but not stored) and the key blocks `b < covered_blocks`
+/// of the transposed head `t`: scores `Q Kᵀ` forward and `dO Vᵀ` backward. Each sum runs over `c` in ascending
+/// order, as it would one row and one block at a time.
 #[inline(always)]
-fn block_dots<const HD: usize>(x: &[[f32; HD]; ROWS], t: &[[f32; BLOCK]], blocks: usize, covered_blocks: usize, out: &mut [f32], stride: usize) {
+fn block_dots<const HD: usize>(x: &[[f32; HD]; ROWS], rows: usize, t: &[[f32; BLOCK]], blocks: usize, covered_blocks: usize, out: &mut [f32], stride: usize) {
     for b in 0..covered_blocks {
         let mut acc = [[0.0f32; BLOCK]; ROWS];
         for c in 0..HD {
@@ -83,7 +84,7 @@ fn block_dots<const HD: usize>(x: &[[f32; HD]; ROWS], t: &[[f32; BLOCK]], blocks
                 }
             }
         }
-        for (r, acc) in acc.iter().enumerate() {
+        for (r, acc) in acc.iter().enumerate().take(rows) {
             out[r * stride + b * BLOCK..][..BLOCK].copy_from_slice(acc);
         }
     }
@@ -148,7 +149,7 @@ fn forward_heads<const HD: usize>(
             let rows = ROWS.min(seq - first);
             let queries: [[f32; HD]; ROWS] =
                 std::array::from_fn(|r| std::array::from_fn(|c| if r < rows { q[(first + r) * d + column + c] * scale } else { 0.0 }));
-            block_dots(&queries, kt, blocks, (first + rows).div_ceil(BLOCK), &mut scores, stride);
+            block_dots(&queries, rows, kt, blocks, (first + rows).div_ceil(BLOCK), &mut scores, stride);
             for (r, scores) in scores.chunks_exact_mut(stride).take(rows).enumerate() {
                 let i = first + r;
                 let (p_row, rest) = std::mem::take(&mut weights).split_at_mut(i + 1);
@@ -287,7 +288,6 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
     let [q_heads, g_heads] = [q, d_out].map(|m| split_heads::<HD>(m, shape));
     // dS of every head, [head][query][key], 0 above the diagonal.
     let mut d_scores_heads = vec![0.0f32; shape.heads * seq * stride];
-    let mut scratch = vec![0.0f32; ROWS * stride];
     for (h, (weights, d_scores)) in weights.chunks_exact(shape.triangle()).zip(d_scores_heads.chunks_exact_mut(seq * stride)).enumerate() {
         let column = h * HD;
         let vt = &vt_heads[h * HD * blocks..][..HD * blocks];
@@ -295,8 +295,7 @@ fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, output
         for first in (0..seq).step_by(ROWS) {
             let rows = ROWS.min(seq - first);
             let upstream: [[f32; HD]; ROWS] = std::array::from_fn(|r| if r < rows { gh[first + r] } else { [0.0; HD] });
-            block_dots(&upstream, vt, blocks, (first + rows).div_ceil(BLOCK), &mut scratch, stride);
-            d_scores[first * stride..][..rows * stride].copy_from_slice(&scratch[..rows * stride]);
+            block_dots(&upstream, rows, vt, blocks, (first + rows).div_ceil(BLOCK), &mut d_scores[first * stride..], stride);
         }
         for (i, ds) in d_scores.chunks_exact_mut(stride).enumerate() {
             let (ds, above) = ds.split_at_mut(i + 1);
