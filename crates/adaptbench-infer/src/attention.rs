@@ -35,7 +35,7 @@ pub(crate) struct HeadJob<'a> {
 impl HeadJob<'_> {
     fn check(&self) {
         let (hd, p, nq) = (self.hd, self.p, self.nq);
-        assert!(nq > 0 && p + nq <= self.kpad && self.kpad % 8 == 0);
+        assert!(nq > 0 && p + nq <= self.kpad && self.kpad.is_multiple_of(8));
         assert!(self.kt.len() >= hd * self.kpad && self.scores.len() >= 4 * self.kpad);
         assert!(p == 0 || self.v_prompt.len() >= (p - 1) * self.vp_stride + hd);
         assert!(self.v_task.len() >= (nq - 1) * self.vt_stride + hd);

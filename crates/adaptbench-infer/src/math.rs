@@ -70,7 +70,7 @@ pub fn gelu(x: f32) -> f32 {
 #[inline(always)]
 pub fn bias_gelu(rows: &mut [f32], bias: &[f32], avx2: bool) {
     #[cfg(target_arch = "x86_64")]
-    if avx2 && bias.len() % 8 == 0 {
+    if avx2 && bias.len().is_multiple_of(8) {
         // SAFETY: `avx2` is only set when the CPU has AVX2 and FMA; the kernel stays inside the slices.
         unsafe { x86::bias_gelu(rows, bias) };
         return;

@@ -137,7 +137,7 @@ impl FrozenTransformer {
                 self.n_heads, self.context
             ));
         }
-        if d % self.n_heads != 0 {
+        if !d.is_multiple_of(self.n_heads) {
             return dims(format!("n_heads ({}) must divide d_model ({d})", self.n_heads));
         }
         if !(self.layer_norm_eps >= 0.0 && self.layer_norm_eps.is_finite()) {

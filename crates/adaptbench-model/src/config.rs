@@ -121,14 +121,14 @@ impl ModelConfig {
                 }
             }
         }
-        if self.arch == Arch::Transformer && self.d_model % self.n_heads != 0 {
+        if self.arch == Arch::Transformer && !self.d_model.is_multiple_of(self.n_heads) {
             return Err(invalid(
                 "n_heads",
                 self.n_heads.to_string(),
                 &format!("must divide model.d_model = {}", self.d_model),
             ));
         }
-        if self.positional == Positional::Sinusoidal && self.d_model % 2 != 0 {
+        if self.positional == Positional::Sinusoidal && !self.d_model.is_multiple_of(2) {
             return Err(invalid("d_model", self.d_model.to_string(), "must be even for sinusoidal positions"));
         }
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps < 1.0) {

@@ -88,7 +88,7 @@ impl Network {
             }
             Arch::Lstm => embeds,
         };
-        let layers = self.blocks.iter().map(|block| Layer::Block(block)).chain(self.lstm.iter().map(Layer::Lstm));
+        let layers = self.blocks.iter().map(Layer::Block).chain(self.lstm.iter().map(Layer::Lstm));
         for (index, layer) in layers.enumerate() {
             x = match layer {
                 Layer::Block(block) => block.forward(x, self.layer_norm_eps),

@@ -112,7 +112,7 @@ pub fn pretrain(
         progress.loss_count += 1;
         progress.step = step + 1;
 
-        let at_eval = progress.step % config.eval_every == 0 || progress.step == config.steps;
+        let at_eval = progress.step.is_multiple_of(config.eval_every) || progress.step == config.steps;
         if at_eval {
             let evaluation = held_out.evaluate(&trainer.model().valid(), config.eval_batch_size, device);
             progress.rows.push(PretrainRow {

@@ -187,7 +187,7 @@ fn combine_rows<'a, const HD: usize>(
     out: &mut [MaybeUninit<f32>],
 ) {
     let group = (GROUP_WIDTH / HD).max(1);
-    if HD <= GROUP_WIDTH && shape.heads % group == 0 {
+    if HD <= GROUP_WIDTH && shape.heads.is_multiple_of(group) {
         for first_head in (0..shape.heads).step_by(group) {
             combine_group::<HD, GROUP_WIDTH>(&coefficients, rows, shape, first_head, out);
         }
