@@ -114,12 +114,20 @@ multiversion! {
         let d = gamma.len();
         for (((x, y), xhat), r) in x.chunks_exact(d).zip(y.chunks_exact_mut(d)).zip(normalized.chunks_exact_mut(d)).zip(inverse_std) {
             let mean = sum(x) / d as f32;
+            // Lane l sums the squares of elements l, l + 8, l + 16, … in ascending order. Whole chunks of 8 first,
+            // then the rest: a loop over `chunks(8)` kept the lanes on the stack, a store and a reload per step.
             let mut squares = [0.0f32; 8];
-            for block in x.chunks(8) {
+            let blocks = x.chunks_exact(8);
+            let rest = blocks.remainder();
+            for block in blocks {
                 for (lane, v) in squares.iter_mut().zip(block) {
                     let centred = v - mean;
                     *lane += centred * centred;
                 }
+            }
+            for (lane, v) in squares.iter_mut().zip(rest) {
+                let centred = v - mean;
+                *lane += centred * centred;
             }
             let inverse = 1.0 / (sum(&squares) / d as f32 + epsilon).sqrt();
             r.write(inverse);
@@ -170,12 +178,18 @@ multiversion! {
             for (s, (g, dyv)) in scaled.iter_mut().zip(gamma.iter().zip(dy)) {
                 *s = g * dyv;
             }
-            // Lane l sums the elements l, l + 8, l + 16, … in ascending order, as eight vector lanes.
+            // Lane l sums the elements l, l + 8, l + 16, … in ascending order, as eight vector lanes: whole chunks
+            // of 8, then the rest (as the forward pass's variance).
             let mut projection = [0.0f32; 8];
-            for (s, x) in scaled.chunks(8).zip(xhat.chunks(8)) {
+            let (blocks, x_blocks) = (scaled.chunks_exact(8), xhat.chunks_exact(8));
+            let (rest, x_rest) = (blocks.remainder(), x_blocks.remainder());
+            for (s, x) in blocks.zip(x_blocks) {
                 for (lane, (s, x)) in projection.iter_mut().zip(s.iter().zip(x)) {
                     *lane += s * x;
                 }
+            }
+            for (lane, (s, x)) in projection.iter_mut().zip(rest.iter().zip(x_rest)) {
+                *lane += s * x;
             }
             let mean_scaled = sum(&scaled) / d as f32;
             let mean_projection = sum(&projection) / d as f32;
