@@ -9,7 +9,7 @@
 //! makes burn-flex's own gemm calls, bit for bit).
 
 #[macro_use]
-mod multiversion;
+pub(crate) mod multiversion;
 mod attention_kernel;
 mod autodiff;
 mod buffer;

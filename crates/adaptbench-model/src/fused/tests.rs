@@ -165,6 +165,41 @@ fn the_fused_kernels_do_not_depend_on_the_thread_count() {
     assert_eq!(run(1), run(3));
 }
 
+/// Each kernel is compiled for several instruction sets (`multiversion.rs`) and must give the same bits on all
+/// of them, or a result would depend on the machine: every level this CPU has, against the highest, through
+/// GELU, LayerNorm and attention (heads one at a time and side by side) forward and backward.
+#[test]
+fn the_fused_kernels_agree_bit_for_bit_at_every_instruction_set_level() {
+    use super::multiversion::test_cap::{with_level_cap, LOCK};
+    use super::multiversion::{cpu_level, Level};
+    let _guard = LOCK.lock().unwrap();
+    let device = Device::flex().autodiff();
+    let mut norm = LayerNormConfig::new(64).init(&device);
+    norm.gamma = norm.gamma.map(|g| { let noise = Draws::new(8).tensor([64], 0.5, &g.device()); (g + noise).detach().require_grad() });
+    let run = |level: Level| {
+        with_level_cap(level, || {
+            let mut draws = Draws::new(9);
+            let mut outputs = Vec::new();
+            for heads in [4, 1, 16] {
+                let x = draws.tensor([3, 70, 64], 1.0, &device).require_grad();
+                let y = gelu(causal_attention(x.clone(), x.clone() * 0.5, x.clone(), heads));
+                let loss = (layer_norm(&norm, y, 1e-5) * draws.tensor([3, 70, 64], 1.0, &device)).sum();
+                let grads = loss.clone().backward();
+                outputs.push((values(loss), values(x.grad(&grads).unwrap()), values(norm.gamma.val().grad(&grads).unwrap())));
+            }
+            outputs
+        })
+    };
+    let levels: Vec<Level> = Level::ALL.into_iter().filter(|&level| level <= cpu_level()).collect();
+    if cfg!(target_arch = "x86_64") {
+        assert!(levels.len() >= 2, "an x86-64 machine without AVX2 + FMA compares nothing here");
+    }
+    let highest = run(cpu_level());
+    for level in levels {
+        assert!(run(level) == highest, "{level:?} differs from {:?}", cpu_level());
+    }
+}
+
 #[test]
 fn other_backends_and_dtypes_take_the_reference_path() {
     assert!(is_fused(&Device::flex(), DType::F32));
