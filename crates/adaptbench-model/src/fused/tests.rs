@@ -69,23 +69,26 @@ fn the_fused_gelu_equals_burns_gelu_in_value_and_gradient() {
 fn the_fused_layer_norm_equals_burns_in_value_and_every_gradient() {
     let device = Device::flex().autodiff();
     let mut draws = Draws::new(2);
-    let mut norm = LayerNormConfig::new(24).with_epsilon(1e-5).init(&device);
-    // Non-trivial γ and β, so that their gradients and γ's part of dx are exercised.
-    norm.gamma = norm.gamma.map(|g| { let noise = draws.tensor([24], 0.5, &g.device()); (g + noise).detach().require_grad() });
-    norm.beta = norm.beta.map(|b| b.map(|b| { let noise = draws.tensor([24], 0.5, &b.device()); (b + noise).detach().require_grad() }));
-    // Rows with an offset, so that the mean matters, and more rows than one parallel task holds.
-    let x = (draws.tensor([5, 30, 24], 2.0, &device) + 3.0).detach().require_grad();
-    let weights = draws.tensor([5, 30, 24], 1.0, &device);
-    let fused = layer_norm(&norm, x.clone(), 1e-5);
-    let reference = norm.forward(x.clone());
-    assert_close("layer norm", &values(fused.clone()), &values(reference.clone()));
-    let fused_grads = functional(fused, &weights).backward();
-    let reference_grads = functional(reference, &weights).backward();
-    assert_close("dx", &values(x.grad(&fused_grads).unwrap()), &values(x.grad(&reference_grads).unwrap()));
-    let gamma = norm.gamma.val();
-    assert_close("dγ", &values(gamma.grad(&fused_grads).unwrap()), &values(gamma.grad(&reference_grads).unwrap()));
-    let beta = norm.beta.as_ref().unwrap().val();
-    assert_close("dβ", &values(beta.grad(&fused_grads).unwrap()), &values(beta.grad(&reference_grads).unwrap()));
+    // Rows of whole chunks of 8 and rows with a shorter last chunk (20 = 2·8 + 4).
+    for d in [24, 20] {
+        let mut norm = LayerNormConfig::new(d).with_epsilon(1e-5).init(&device);
+        // Non-trivial γ and β, so that their gradients and γ's part of dx are exercised.
+        norm.gamma = norm.gamma.map(|g| { let noise = draws.tensor([d], 0.5, &g.device()); (g + noise).detach().require_grad() });
+        norm.beta = norm.beta.map(|b| b.map(|b| { let noise = draws.tensor([d], 0.5, &b.device()); (b + noise).detach().require_grad() }));
+        // Rows with an offset, so that the mean matters, and more rows than one parallel task holds.
+        let x = (draws.tensor([5, 30, d], 2.0, &device) + 3.0).detach().require_grad();
+        let weights = draws.tensor([5, 30, d], 1.0, &device);
+        let fused = layer_norm(&norm, x.clone(), 1e-5);
+        let reference = norm.forward(x.clone());
+        assert_close(&format!("layer norm, d {d}"), &values(fused.clone()), &values(reference.clone()));
+        let fused_grads = functional(fused, &weights).backward();
+        let reference_grads = functional(reference, &weights).backward();
+        assert_close(&format!("dx, d {d}"), &values(x.grad(&fused_grads).unwrap()), &values(x.grad(&reference_grads).unwrap()));
+        let gamma = norm.gamma.val();
+        assert_close(&format!("dγ, d {d}"), &values(gamma.grad(&fused_grads).unwrap()), &values(gamma.grad(&reference_grads).unwrap()));
+        let beta = norm.beta.as_ref().unwrap().val();
+        assert_close(&format!("dβ, d {d}"), &values(beta.grad(&fused_grads).unwrap()), &values(beta.grad(&reference_grads).unwrap()));
+    }
 }
 
 #[test]
