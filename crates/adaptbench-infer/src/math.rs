@@ -173,11 +173,17 @@ pub fn sum(x: &[f32]) -> f32 {
             *lane += v;
         }
     }
-    let mut total = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+    let mut total = combine_lanes(&lanes);
     for v in tail {
         total += v;
     }
     total
+}
+
+/// The tree in which [`sum`] combines its eight lanes: `((l₀ + l₄) + (l₁ + l₅)) + ((l₂ + l₆) + (l₃ + l₇))`.
+#[inline(always)]
+pub fn combine_lanes(l: &[f32; 8]) -> f32 {
+    ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]))
 }
 
 /// Maximum of a non-empty slice with 8 independent lanes (vectorisable).

@@ -5,7 +5,7 @@
 
 use std::mem::MaybeUninit;
 
-use adaptbench_infer::{erf, exp, sum};
+use adaptbench_infer::{combine_lanes, erf, exp, sum};
 use rayon::prelude::*;
 
 use super::buffer::{assume_init, uninit};
@@ -112,31 +112,70 @@ multiversion! {
         inverse_std: &mut [MaybeUninit<f32>],
     ) {
         let d = gamma.len();
-        for (((x, y), xhat), r) in x.chunks_exact(d).zip(y.chunks_exact_mut(d)).zip(normalized.chunks_exact_mut(d)).zip(inverse_std) {
-            let mean = sum(x) / d as f32;
-            // Lane l sums the squares of elements l, l + 8, l + 16, … in ascending order. Whole chunks of 8 first,
-            // then the rest: a loop over `chunks(8)` kept the lanes on the stack, a store and a reload per step.
-            let mut squares = [0.0f32; 8];
-            let blocks = x.chunks_exact(8);
-            let rest = blocks.remainder();
-            for block in blocks {
-                for (lane, v) in squares.iter_mut().zip(block) {
-                    let centred = v - mean;
-                    *lane += centred * centred;
-                }
-            }
-            for (lane, v) in squares.iter_mut().zip(rest) {
-                let centred = v - mean;
-                *lane += centred * centred;
-            }
-            let inverse = 1.0 / (sum(&squares) / d as f32 + epsilon).sqrt();
-            r.write(inverse);
-            for ((((v, c), y), g), b) in x.iter().zip(xhat.iter_mut()).zip(y.iter_mut()).zip(gamma).zip(beta) {
-                let centred = c.write((v - mean) * inverse);
-                y.write(*centred * g + b);
+        let mut rows = x.chunks_exact(d).zip(y.chunks_exact_mut(d)).zip(normalized.chunks_exact_mut(d)).zip(inverse_std);
+        // ROW_GROUP rows at a time, then one at a time.
+        while let Some(group) = next_rows::<ROW_GROUP, _>(&mut rows) {
+            layer_norm_rows(group, gamma, beta, epsilon);
+        }
+        for row in rows {
+            layer_norm_rows([row], gamma, beta, epsilon);
+        }
+    }
+}
+
+/// Rows the LayerNorm kernels take side by side: each row's sums are chains of dependent additions, so one row
+/// at a time left the adders waiting on their latency; every row still sums in its own order.
+const ROW_GROUP: usize = 4;
+
+/// The next `R` items of `rows`, or `None` (consuming nothing) when fewer than `R` are left.
+#[inline(always)]
+fn next_rows<const R: usize, I: ExactSizeIterator>(rows: &mut I) -> Option<[I::Item; R]> {
+    (rows.len() >= R).then(|| std::array::from_fn(|_| rows.next().expect("counted above")))
+}
+
+/// One LayerNorm row's input and outputs: `x`, `y`, `x̂` and `r`.
+type NormRow<'a> = (((&'a [f32], &'a mut [MaybeUninit<f32>]), &'a mut [MaybeUninit<f32>]), &'a mut MaybeUninit<f32>);
+
+/// The LayerNorm forward pass of `R` rows side by side.
+#[inline(always)]
+fn layer_norm_rows<const R: usize>(rows: [NormRow; R], gamma: &[f32], beta: &[f32], epsilon: f32) {
+    let d = gamma.len();
+    let x: [&[f32]; R] = std::array::from_fn(|r| rows[r].0 .0 .0);
+    let (chunks, rest): ([&[[f32; 8]]; R], [&[f32]; R]) = (std::array::from_fn(|r| x[r].as_chunks().0), std::array::from_fn(|r| x[r].as_chunks::<8>().1));
+    // μ as `sum` computes it: eight lanes over the whole chunks of 8, their tree, then the rest in order.
+    let lanes = chunk_lane_sums::<R>(d / 8, |r, k| chunks[r][k]);
+    let mean: [f32; R] = std::array::from_fn(|r| rest[r].iter().fold(combine_lanes(&lanes[r]), |total, v| total + v) / d as f32);
+    // Lane l sums the squares of elements l, l + 8, l + 16, … in ascending order: whole chunks, then the rest.
+    let mut squares = chunk_lane_sums::<R>(d / 8, |r, k| chunks[r][k].map(|v| (v - mean[r]) * (v - mean[r])));
+    for r in 0..R {
+        for (lane, v) in squares[r].iter_mut().zip(rest[r]) {
+            let centred = v - mean[r];
+            *lane += centred * centred;
+        }
+    }
+    for (r, (((x, y), xhat), inverse_std)) in rows.into_iter().enumerate() {
+        let (mean, inverse) = (mean[r], 1.0 / (sum(&squares[r]) / d as f32 + epsilon).sqrt());
+        inverse_std.write(inverse);
+        for ((((v, c), y), g), b) in x.iter().zip(xhat.iter_mut()).zip(y.iter_mut()).zip(gamma).zip(beta) {
+            let centred = c.write((v - mean) * inverse);
+            y.write(*centred * g + b);
+        }
+    }
+}
+
+/// `lanes[r][l] = Σ_k f(r, k)[l]` over `k < chunks` in ascending order, for `R` rows side by side: `f(r, k)`
+/// gives row `r`'s eight terms of its chunk `k` of 8.
+#[inline(always)]
+fn chunk_lane_sums<const R: usize>(chunks: usize, f: impl Fn(usize, usize) -> [f32; 8]) -> [[f32; 8]; R] {
+    let mut lanes = [[0.0f32; 8]; R];
+    for k in 0..chunks {
+        for (r, lanes) in lanes.iter_mut().enumerate() {
+            for (lane, term) in lanes.iter_mut().zip(f(r, k)) {
+                *lane += term;
             }
         }
     }
+    lanes
 }
 
 /// LayerNorm gradients from `dy`: with `ĝ = dy·γ`, `dx = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))`,
@@ -179,7 +218,8 @@ multiversion! {
                 *s = g * dyv;
             }
             // Lane l sums the elements l, l + 8, l + 16, … in ascending order, as eight vector lanes: whole chunks
-            // of 8, then the rest (as the forward pass's variance).
+            // of 8, then the rest (as the forward pass's variance). (Rows side by side, as in the forward pass,
+            // measured no faster here.)
             let mut projection = [0.0f32; 8];
             let (blocks, x_blocks) = (scaled.chunks_exact(8), xhat.chunks_exact(8));
             let (rest, x_rest) = (blocks.remainder(), x_blocks.remainder());
