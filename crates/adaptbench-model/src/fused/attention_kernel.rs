@@ -56,6 +56,31 @@ impl AttentionShape {
     fn blocks(&self) -> usize {
         self.seq.div_ceil(BLOCK)
     }
+
+    /// `seq` rounded up to whole groups of [`ROWS`] queries.
+    fn padded_seq(&self) -> usize {
+        self.seq.div_ceil(ROWS) * ROWS
+    }
+}
+
+/// One parallel task's scratch, reused from one sequence to the next (rayon's `for_each_init`), so that a
+/// sequence allocates and zero-fills nothing: the per-head splits and the score rows.
+#[derive(Default)]
+struct Scratch {
+    /// Kᵀ (forward) or Vᵀ (backward) in key blocks.
+    keys: Vec<f32>,
+    /// Q split by head: scaled by 1/√d_h forward, as is backward.
+    queries: Vec<f32>,
+    /// dO split by head (backward).
+    upstream: Vec<f32>,
+    /// The current query rows' scores (forward) or every head's dS (backward).
+    scores: Vec<f32>,
+}
+
+/// `buffer` at length `len`, its contents unspecified (what the previous sequence left, zeros where it grew).
+fn resized(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    buffer.resize(len, 0.0);
+    buffer
 }
 
 /// Offset of causal row `i` in a head's packed weights: `i(i + 1)/2`.
@@ -100,7 +125,7 @@ pub fn attention_forward(q: &[f32], k: &[f32], v: &[f32], shape: AttentionShape)
     out.par_chunks_mut(shape.slab())
         .zip(weights.par_chunks_mut(shape.weights()))
         .zip(q.par_chunks(shape.slab()).zip(k.par_chunks(shape.slab())).zip(v.par_chunks(shape.slab())))
-        .for_each(|((out, weights), ((q, k), v))| forward_sequence(q, k, v, shape, out, weights));
+        .for_each_init(Scratch::default, |scratch, ((out, weights), ((q, k), v))| forward_sequence(q, k, v, shape, out, weights, scratch));
     // SAFETY: every sequence's slab of `out` gets every row's `HD` columns of every head, and its weights every
     // head's rows `0..seq` of lengths `1..=seq`, which tile the packed triangles exactly.
     unsafe { (assume_init(out), assume_init(weights)) }
@@ -114,14 +139,15 @@ multiversion! {
         shape: AttentionShape,
         out: &mut [MaybeUninit<f32>],
         weights: &mut [MaybeUninit<f32>],
+        scratch: &mut Scratch,
     ) {
         match shape.head_dim {
-            4 => forward_heads::<4>(q, k, v, shape, out, weights),
-            8 => forward_heads::<8>(q, k, v, shape, out, weights),
-            16 => forward_heads::<16>(q, k, v, shape, out, weights),
-            32 => forward_heads::<32>(q, k, v, shape, out, weights),
-            64 => forward_heads::<64>(q, k, v, shape, out, weights),
-            128 => forward_heads::<128>(q, k, v, shape, out, weights),
+            4 => forward_heads::<4>(q, k, v, shape, out, weights, scratch),
+            8 => forward_heads::<8>(q, k, v, shape, out, weights, scratch),
+            16 => forward_heads::<16>(q, k, v, shape, out, weights, scratch),
+            32 => forward_heads::<32>(q, k, v, shape, out, weights, scratch),
+            64 => forward_heads::<64>(q, k, v, shape, out, weights, scratch),
+            128 => forward_heads::<128>(q, k, v, shape, out, weights, scratch),
             other => unreachable!("head_dim {other} was checked against SUPPORTED_HEAD_DIMS"),
         }
     }
@@ -135,21 +161,23 @@ fn forward_heads<const HD: usize>(
     shape: AttentionShape,
     out: &mut [MaybeUninit<f32>],
     weights: &mut [MaybeUninit<f32>],
+    scratch: &mut Scratch,
 ) {
-    let (seq, d, blocks) = (shape.seq, shape.d_model(), shape.blocks());
+    let (seq, blocks, padded) = (shape.seq, shape.blocks(), shape.padded_seq());
     let scale = 1.0 / (HD as f32).sqrt();
-    let kt_heads = split_heads_transposed::<HD>(k, shape);
+    let kt_heads = split_heads_transposed::<HD>(k, shape, &mut scratch.keys);
+    let q_heads = split_heads::<HD>(q, shape, scale, &mut scratch.queries);
     let stride = blocks * BLOCK;
-    let mut scores = vec![0.0f32; ROWS * stride];
+    // Every score a row reads is written first (`block_dots` covers the row's blocks).
+    let scores = resized(&mut scratch.scores, ROWS * stride);
     for (h, mut weights) in weights.chunks_exact_mut(shape.triangle()).enumerate() {
-        let column = h * HD;
         // Kᵀ in key blocks, kt[c·blocks + b][l] = K[8b + l][c], of this head.
         let kt = &kt_heads[h * HD * blocks..][..HD * blocks];
+        let qh = &q_heads[h * padded..][..padded];
         for first in (0..seq).step_by(ROWS) {
             let rows = ROWS.min(seq - first);
-            let queries: [[f32; HD]; ROWS] =
-                std::array::from_fn(|r| std::array::from_fn(|c| if r < rows { q[(first + r) * d + column + c] * scale } else { 0.0 }));
-            block_dots(&queries, rows, kt, blocks, (first + rows).div_ceil(BLOCK), &mut scores, stride);
+            let queries = qh[first..].first_chunk::<ROWS>().expect("queries are padded to whole groups of ROWS");
+            block_dots(queries, rows, kt, blocks, (first + rows).div_ceil(BLOCK), scores, stride);
             for (r, scores) in scores.chunks_exact_mut(stride).take(rows).enumerate() {
                 let i = first + r;
                 let (p_row, rest) = std::mem::take(&mut weights).split_at_mut(i + 1);
@@ -240,8 +268,8 @@ pub fn attention_backward(q: &[f32], k: &[f32], v: &[f32], weights: &[f32], d_ou
         .zip(dk.par_chunks_mut(shape.slab()).zip(dv.par_chunks_mut(shape.slab())))
         .zip(q.par_chunks(shape.slab()).zip(k.par_chunks(shape.slab())).zip(v.par_chunks(shape.slab())))
         .zip(weights.par_chunks(shape.weights()).zip(d_out.par_chunks(shape.slab())))
-        .for_each(|(((dq, (dk, dv)), ((q, k), v)), (weights, d_out))| {
-            backward_sequence(Inputs { q, k, v, weights, d_out }, shape, Outputs { dq, dk, dv })
+        .for_each_init(Scratch::default, |scratch, (((dq, (dk, dv)), ((q, k), v)), (weights, d_out))| {
+            backward_sequence(Inputs { q, k, v, weights, d_out }, shape, Outputs { dq, dk, dv }, scratch)
         });
     // SAFETY: the backward pass writes every row's `HD` columns of every head of each of the three slabs.
     unsafe { [assume_init(dq), assume_init(dk), assume_init(dv)] }
@@ -264,42 +292,44 @@ struct Outputs<'a> {
 }
 
 multiversion! {
-    fn backward_sequence(inputs: Inputs, shape: AttentionShape, outputs: Outputs) {
+    fn backward_sequence(inputs: Inputs, shape: AttentionShape, outputs: Outputs, scratch: &mut Scratch) {
         match shape.head_dim {
-            4 => backward_heads::<4>(inputs, shape, outputs),
-            8 => backward_heads::<8>(inputs, shape, outputs),
-            16 => backward_heads::<16>(inputs, shape, outputs),
-            32 => backward_heads::<32>(inputs, shape, outputs),
-            64 => backward_heads::<64>(inputs, shape, outputs),
-            128 => backward_heads::<128>(inputs, shape, outputs),
+            4 => backward_heads::<4>(inputs, shape, outputs, scratch),
+            8 => backward_heads::<8>(inputs, shape, outputs, scratch),
+            16 => backward_heads::<16>(inputs, shape, outputs, scratch),
+            32 => backward_heads::<32>(inputs, shape, outputs, scratch),
+            64 => backward_heads::<64>(inputs, shape, outputs, scratch),
+            128 => backward_heads::<128>(inputs, shape, outputs, scratch),
             other => unreachable!("head_dim {other} was checked against SUPPORTED_HEAD_DIMS"),
         }
     }
 }
 
 #[inline(always)]
-fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, outputs: Outputs) {
+fn backward_heads<const HD: usize>(inputs: Inputs, shape: AttentionShape, outputs: Outputs, scratch: &mut Scratch) {
     let Inputs { q, k, v, weights, d_out } = inputs;
     let Outputs { dq, dk, dv } = outputs;
-    let (seq, d, blocks) = (shape.seq, shape.d_model(), shape.blocks());
+    let (seq, d, blocks, padded) = (shape.seq, shape.d_model(), shape.blocks(), shape.padded_seq());
     let scale = 1.0 / (HD as f32).sqrt();
     let stride = blocks * BLOCK;
-    let vt_heads = split_heads_transposed::<HD>(v, shape);
-    let [q_heads, g_heads] = [q, d_out].map(|m| split_heads::<HD>(m, shape));
-    // dS of every head, [head][query][key], 0 above the diagonal.
-    let mut d_scores_heads = vec![0.0f32; shape.heads * seq * stride];
+    let vt_heads = split_heads_transposed::<HD>(v, shape, &mut scratch.keys);
+    let q_heads = split_heads::<HD>(q, shape, 1.0, &mut scratch.queries);
+    let g_heads = split_heads::<HD>(d_out, shape, 1.0, &mut scratch.upstream);
+    // dS of every head, [head][query][key]. Only the keys on and below the diagonal are ever read, and all of
+    // those are written first (`block_dots` covers every query's blocks); what lies above is left unspecified.
+    let d_scores_heads = resized(&mut scratch.scores, shape.heads * seq * stride);
     for (h, (weights, d_scores)) in weights.chunks_exact(shape.triangle()).zip(d_scores_heads.chunks_exact_mut(seq * stride)).enumerate() {
         let column = h * HD;
         let vt = &vt_heads[h * HD * blocks..][..HD * blocks];
-        let [qh, gh] = [&q_heads, &g_heads].map(|m| &m[h * seq..][..seq]);
+        let [qh, gh] = [q_heads, g_heads].map(|m| &m[h * padded..][..padded]);
         for first in (0..seq).step_by(ROWS) {
             let rows = ROWS.min(seq - first);
-            let upstream: [[f32; HD]; ROWS] = std::array::from_fn(|r| if r < rows { gh[first + r] } else { [0.0; HD] });
-            block_dots(&upstream, rows, vt, blocks, (first + rows).div_ceil(BLOCK), &mut d_scores[first * stride..], stride);
+            let upstream = gh[first..].first_chunk::<ROWS>().expect("upstream rows are padded to whole groups of ROWS");
+            block_dots(upstream, rows, vt, blocks, (first + rows).div_ceil(BLOCK), &mut d_scores[first * stride..], stride);
         }
+        let (qh, gh) = (&qh[..seq], &gh[..seq]);
         for (i, ds) in d_scores.chunks_exact_mut(stride).enumerate() {
-            let (ds, above) = ds.split_at_mut(i + 1);
-            above.fill(0.0);
+            let ds = &mut ds[..=i];
             let p = &weights[row_start(i)..][..=i];
             // Lane l sums keys j ≡ l (mod 8) in ascending order: whole blocks as vectors, then the rest.
             let mut lanes = [0.0f32; BLOCK];
@@ -390,15 +420,22 @@ impl<const HD: usize> ColumnSums<'_, HD> {
     }
 }
 
-/// One sequence's `[seq, heads·HD]` matrix split by head, `rows[h·seq + j] = m[j][h·HD..(h + 1)·HD]`, read
-/// row by row (one pass over contiguous memory rather than a strided pass per head).
+/// One sequence's `[seq, heads·HD]` matrix split by head and multiplied by `scale`,
+/// `rows[h·padded + j] = scale · m[j][h·HD..(h + 1)·HD]` with `padded` = [`AttentionShape::padded_seq`] and the
+/// padding rows zero, read row by row (one pass over contiguous memory rather than a strided pass per head).
 #[inline(always)]
-fn split_heads<const HD: usize>(m: &[f32], shape: AttentionShape) -> Vec<[f32; HD]> {
-    let mut rows = vec![[0.0f32; HD]; shape.heads * shape.seq];
+fn split_heads<'a, const HD: usize>(m: &[f32], shape: AttentionShape, scale: f32, buffer: &'a mut Vec<f32>) -> &'a [[f32; HD]] {
+    let padded = shape.padded_seq();
+    let rows = resized(buffer, shape.heads * padded * HD).as_chunks_mut::<HD>().0;
     for (j, row) in m.chunks_exact(shape.d_model()).enumerate() {
         for (h, part) in row.chunks_exact(HD).enumerate() {
-            rows[h * shape.seq + j].copy_from_slice(part);
+            for (to, x) in rows[h * padded + j].iter_mut().zip(part) {
+                *to = x * scale;
+            }
         }
+    }
+    for head in rows.chunks_exact_mut(padded) {
+        head[shape.seq..].fill([0.0; HD]);
     }
     rows
 }
@@ -406,15 +443,20 @@ fn split_heads<const HD: usize>(m: &[f32], shape: AttentionShape) -> Vec<[f32; H
 /// The same split, each head transposed into key blocks, `t[(h·HD + c)·blocks + b][l] = m[8b + l][h·HD + c]`,
 /// zero past the last row.
 #[inline(always)]
-fn split_heads_transposed<const HD: usize>(m: &[f32], shape: AttentionShape) -> Vec<[f32; BLOCK]> {
+fn split_heads_transposed<'a, const HD: usize>(m: &[f32], shape: AttentionShape, buffer: &'a mut Vec<f32>) -> &'a [[f32; BLOCK]] {
     let blocks = shape.blocks();
-    let mut t = vec![[0.0f32; BLOCK]; shape.heads * HD * blocks];
+    let t = resized(buffer, shape.heads * HD * blocks * BLOCK).as_chunks_mut::<BLOCK>().0;
     for (j, row) in m.chunks_exact(shape.d_model()).enumerate() {
         let (b, l) = (j / BLOCK, j % BLOCK);
         for (h, part) in row.chunks_exact(HD).enumerate() {
             for (c, &x) in part.iter().enumerate() {
                 t[(h * HD + c) * blocks + b][l] = x;
             }
+        }
+    }
+    if !shape.seq.is_multiple_of(BLOCK) {
+        for column in t.chunks_exact_mut(blocks) {
+            column[blocks - 1][shape.seq % BLOCK..].fill(0.0);
         }
     }
     t
