@@ -75,6 +75,20 @@ multiversion! {
     }
 }
 
+/// [`gelu_backward`] written over `dy`: `dy ← dy·g`.
+pub fn gelu_backward_in_place(derivative: &[f32], dy: &mut [f32]) {
+    assert_eq!(derivative.len(), dy.len(), "GELU derivative and upstream gradient");
+    dy.par_chunks_mut(ROWS_PER_TASK * 256).zip(derivative.par_chunks(ROWS_PER_TASK * 256)).for_each(|(dy, g)| gelu_scale_chunk(g, dy));
+}
+
+multiversion! {
+    fn gelu_scale_chunk(derivative: &[f32], dy: &mut [f32]) {
+        for (dy, &g) in dy.iter_mut().zip(derivative) {
+            *dy *= g;
+        }
+    }
+}
+
 /// What the LayerNorm forward pass keeps for its backward pass.
 #[derive(Debug, Clone)]
 pub struct LayerNormSaved {
