@@ -188,12 +188,12 @@ fn forward_heads<const HD: usize>(
                 for s in &mut scores[..covered] {
                     *s = exp(*s - row_max);
                 }
-                let p = &mut scores[..=i];
-                let inverse_total = 1.0 / sum(p);
-                for s in p.iter_mut() {
-                    *s *= inverse_total;
+                // Normalised straight into the kept weights.
+                let e = &scores[..=i];
+                let inverse_total = 1.0 / sum(e);
+                for (p, s) in p_row.iter_mut().zip(e) {
+                    p.write(s * inverse_total);
                 }
-                p_row.write_copy_of_slice(p);
             }
         }
     }
