@@ -52,9 +52,15 @@ pub fn matmul(lhs: &FlexTensor, rhs: &FlexTensor) -> Vec<f32> {
 
 /// `y[i, j] += b[j]` for every row `i` of the row-major `y`, `[rows, b.len()]`.
 pub fn add_bias(y: &mut [f32], bias: &[f32]) {
-    for row in y.chunks_exact_mut(bias.len()) {
-        for (y, b) in row.iter_mut().zip(bias) {
-            *y += b;
+    add_bias_rows(y, bias);
+}
+
+multiversion! {
+    fn add_bias_rows(y: &mut [f32], bias: &[f32]) {
+        for row in y.chunks_exact_mut(bias.len()) {
+            for (y, b) in row.iter_mut().zip(bias) {
+                *y += b;
+            }
         }
     }
 }
