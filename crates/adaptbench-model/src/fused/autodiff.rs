@@ -31,15 +31,17 @@ impl<C: CheckpointStrategy> FusedOps for Autodiff<Flex, C> {
                 let Ops { parents, node, state: derivative } = ops;
                 unary::<Flex, _>(parents, node, grads, |mut grad| {
                     // The upstream gradient is usually a fresh tensor no one else holds: scale it in place
-                    // rather than allocate and fill a third buffer of the MLP's width.
+                    // rather than allocate and fill a third buffer of the MLP's width; otherwise a copy of it.
                     let (layout, elements) = (grad.layout(), grad.layout().num_elements());
                     let whole = layout.is_contiguous() && layout.start_offset() == 0;
                     if let Some(dy) = grad.try_storage_mut::<f32>().filter(|dy| whole && dy.len() == elements) {
-                        kernels::gelu_backward_in_place(&derivative, dy);
+                        kernels::gelu_backward(&derivative, dy);
                         return grad;
                     }
                     let shape = grad.layout().shape().clone();
-                    flex_tensor(kernels::gelu_backward(&derivative, f32_slice(&grad.to_contiguous())), shape)
+                    let mut dx = f32_slice(&grad.to_contiguous()).to_vec();
+                    kernels::gelu_backward(&derivative, &mut dx);
+                    flex_tensor(dx, shape)
                 });
             }
         }

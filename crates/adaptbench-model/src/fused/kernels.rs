@@ -56,27 +56,8 @@ multiversion! {
     }
 }
 
-/// The GELU's input gradient from the derivative the forward pass kept, `dx = dy·g`.
-pub fn gelu_backward(derivative: &[f32], dy: &[f32]) -> Vec<f32> {
-    let mut dx = uninit(dy.len());
-    dx.par_chunks_mut(ROWS_PER_TASK * 256)
-        .zip(derivative.par_chunks(ROWS_PER_TASK * 256).zip(dy.par_chunks(ROWS_PER_TASK * 256)))
-        .for_each(|(dx, (g, dy))| gelu_backward_chunk(g, dy, dx));
-    // SAFETY: `dx`'s chunks pair one for one with `dy`'s and the derivative's, of equal lengths, and the chunk
-    // kernel writes all of each.
-    unsafe { assume_init(dx) }
-}
-
-multiversion! {
-    fn gelu_backward_chunk(derivative: &[f32], dy: &[f32], dx: &mut [MaybeUninit<f32>]) {
-        for ((dx, &g), &dy) in dx.iter_mut().zip(derivative).zip(dy) {
-            dx.write(dy * g);
-        }
-    }
-}
-
-/// [`gelu_backward`] written over `dy`: `dy ← dy·g`.
-pub fn gelu_backward_in_place(derivative: &[f32], dy: &mut [f32]) {
+/// The GELU's input gradient from the derivative the forward pass kept, `dx = dy·g`, written over `dy`.
+pub fn gelu_backward(derivative: &[f32], dy: &mut [f32]) {
     assert_eq!(derivative.len(), dy.len(), "GELU derivative and upstream gradient");
     dy.par_chunks_mut(ROWS_PER_TASK * 256).zip(derivative.par_chunks(ROWS_PER_TASK * 256)).for_each(|(dy, g)| gelu_scale_chunk(g, dy));
 }
