@@ -14,7 +14,7 @@
 //! kernels. A machine always takes the same path, so results do not depend on scheduling.
 
 use crate::attention::{attend_head, softmax_in_place, HeadJob};
-use crate::math::{self, matmul};
+use crate::math::{self, add_bias, matmul};
 use crate::model::{FrozenTransformer, BOS};
 
 /// The model rearranged for the engine: fused QKV weights per block.
@@ -497,16 +497,6 @@ impl Attention<'_> {
                 };
                 attend_head(&mut job, self.avx2);
             }
-        }
-    }
-}
-
-/// `rows[r, :] += bias` for every row.
-#[inline(always)]
-fn add_bias(rows: &mut [f32], bias: &[f32]) {
-    for row in rows.chunks_exact_mut(bias.len()) {
-        for (v, b) in row.iter_mut().zip(bias) {
-            *v += b;
         }
     }
 }

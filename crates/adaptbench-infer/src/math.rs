@@ -186,6 +186,16 @@ pub fn combine_lanes(l: &[f32; 8]) -> f32 {
     ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]))
 }
 
+/// `rows[r, :] += bias` for every row `r` of the row-major `rows`, `[m, bias.len()]`.
+#[inline(always)]
+pub fn add_bias(rows: &mut [f32], bias: &[f32]) {
+    for row in rows.chunks_exact_mut(bias.len()) {
+        for (v, b) in row.iter_mut().zip(bias) {
+            *v += b;
+        }
+    }
+}
+
 /// Maximum of a non-empty slice with 8 independent lanes (vectorisable).
 #[inline(always)]
 pub fn max(x: &[f32]) -> f32 {

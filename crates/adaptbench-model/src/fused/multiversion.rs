@@ -44,8 +44,9 @@ pub(crate) fn level() -> Level {
 /// a dependent chain. All copies do the same IEEE operations in the same order (no fast-math, and Rust never
 /// contracts a multiply and an add into an FMA), so they agree bit for bit (`fused/tests.rs` checks it).
 macro_rules! multiversion {
-    (fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
-        fn $name($($arg: $ty),*) {
+    ($(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$attr])*
+        $vis fn $name($($arg: $ty),*) {
             #[inline(always)]
             fn portable($($arg: $ty),*) $body
             #[cfg(target_arch = "x86_64")]
