@@ -15,7 +15,7 @@ use crate::error::{ExperimentError, Result};
 use crate::fingerprint::fingerprint;
 
 /// Bump when the cached files or the training procedure change meaning, so old entries are not reused.
-const CACHE_FORMAT: &str = "adaptbench-base-v2";
+const CACHE_FORMAT: &str = "adaptbench-base-v3";
 
 /// Written last into an entry: one `sha256  name` line per file. An entry without it is incomplete.
 const CHECKSUMS: &str = "SHA256SUMS";

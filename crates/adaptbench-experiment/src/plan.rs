@@ -19,7 +19,7 @@ use crate::fingerprint::fingerprint;
 use crate::selection::SelectionData;
 
 /// Bump when a cell's numbers change meaning, so cells of older versions are recomputed.
-const CELL_FORMAT: &str = "adaptbench-cell-v5";
+const CELL_FORMAT: &str = "adaptbench-cell-v6";
 
 /// What every cell of one grid point shares: its config, candidates, bases, sources and the fingerprint of
 /// its settings.

@@ -155,18 +155,18 @@ mod x86 {
     /// [`crate::math::exp`] on 8 lanes (same constants and operations).
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn exp(x: __m256) -> __m256 {
+    pub(super) unsafe fn exp(x: __m256) -> __m256 {
         const ROUND: f32 = 12_582_912.0;
         let x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.33)), _mm256_set1_ps(88.37));
         let shifted = _mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(std::f32::consts::LOG2_E)), _mm256_set1_ps(ROUND));
         let n = _mm256_sub_ps(shifted, _mm256_set1_ps(ROUND));
-        let r = _mm256_sub_ps(x, _mm256_mul_ps(n, _mm256_set1_ps(0.693_359_4)));
-        let r = _mm256_sub_ps(r, _mm256_mul_ps(n, _mm256_set1_ps(-2.121_944_4e-4)));
+        let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_359_4), x);
+        let r = _mm256_fmadd_ps(n, _mm256_set1_ps(2.121_944_4e-4), r);
         let mut p = _mm256_set1_ps(1.987_569_1e-4);
         for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 0.5] {
-            p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(c));
+            p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
         }
-        let e_r = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, r), r), r), _mm256_set1_ps(1.0));
+        let e_r = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0));
         let n_int = _mm256_sub_epi32(_mm256_castps_si256(shifted), _mm256_set1_epi32(ROUND.to_bits() as i32));
         let scale = _mm256_slli_epi32(_mm256_add_epi32(n_int, _mm256_set1_epi32(127)), 23);
         _mm256_mul_ps(e_r, _mm256_castsi256_ps(scale))
@@ -303,6 +303,22 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_exp_equals_the_scalar_exp_bit_for_bit() {
+        use std::arch::x86_64::{_mm256_loadu_ps, _mm256_storeu_ps};
+        assert!(crate::engine::has_avx2_fma(), "this test needs a CPU with AVX2 and FMA");
+        // The softmax range and beyond both clamps, in steps that are not multiples of ln 2.
+        let x: Vec<f32> = (0..200_000).map(|i| -100.0 + i as f32 * 9.5e-4).collect();
+        for chunk in x.chunks_exact(8) {
+            let mut vector = [0.0f32; 8];
+            // SAFETY: AVX2 and FMA checked above; both pointers cover 8 floats.
+            unsafe { _mm256_storeu_ps(vector.as_mut_ptr(), x86::exp(_mm256_loadu_ps(chunk.as_ptr()))) };
+            let scalar: Vec<f32> = chunk.iter().map(|&v| math::exp(v)).collect();
+            assert_eq!(vector.map(f32::to_bits).to_vec(), scalar.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{chunk:?}");
         }
     }
 

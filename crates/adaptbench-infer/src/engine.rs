@@ -9,9 +9,10 @@
 //! - sequences (sorted) that share a prefix `x_1..x_j` share its task rows, computed once ([`RowMap`]);
 //! - attention scores are scaled by folding `1/√head_dim` into the query columns of the fused QKV weight.
 //!
-//! The batch code is compiled twice: as is, and inside a `#[target_feature(enable = "avx2,fma")]` wrapper
-//! chosen at run time, so that its element-wise loops vectorise 8-wide; attention and GELU have explicit AVX2
-//! kernels. A machine always takes the same path, so results do not depend on scheduling.
+//! The batch code and the prompt-token step are compiled twice: as is, and inside a
+//! `#[target_feature(enable = "avx2,fma")]` wrapper chosen at run time, so that their element-wise loops
+//! vectorise 8-wide with hardware fused multiply-adds; attention has explicit AVX2 kernels. A machine always
+//! takes the same path, so results do not depend on scheduling.
 
 use crate::attention::{attend_head, softmax_in_place, HeadJob};
 use crate::math::{self, add_bias, matmul};
@@ -217,6 +218,25 @@ impl Workspace {
     /// One token at position `pos` through the model, attending to the cached positions `0..pos`; appends its
     /// keys and values to the cache and records its next-bit log-probabilities.
     fn forward_prompt_token(&mut self, prep: &Prepared, pos: usize, tok: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: the CPU supports AVX2 and FMA (`has_avx2_fma`).
+            unsafe { self.forward_prompt_token_avx2(prep, pos, tok) };
+            return;
+        }
+        self.forward_prompt_token_portable(prep, pos, tok);
+    }
+
+    /// [`Workspace::forward_prompt_token_portable`] compiled with AVX2 + FMA (its softmax's `exp` and the GELU
+    /// use fused multiply-adds, a libm call per operation without them).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn forward_prompt_token_avx2(&mut self, prep: &Prepared, pos: usize, tok: usize) {
+        self.forward_prompt_token_portable(prep, pos, tok);
+    }
+
+    #[inline(always)]
+    fn forward_prompt_token_portable(&mut self, prep: &Prepared, pos: usize, tok: usize) {
         let avx2 = self.avx2;
         let (d, hd, model) = (prep.d, prep.hd, prep.model);
         let context = model.context;

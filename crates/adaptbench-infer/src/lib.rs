@@ -34,6 +34,6 @@ pub use error::InferError;
 pub use frozen::FrozenModel;
 pub use log_probs::next_bit_log_probs;
 pub use lstm::{FrozenLstm, FrozenLstmLayer};
-pub use math::{add_bias, combine_lanes, erf, exp, gelu, max, sum};
+pub use math::{add_bias, combine_lanes, exp, gelu, max, normal_cdf, sum};
 pub use model::{Dense, FrozenBlock, FrozenTransformer, ModelShape, Norm, BOS, VOCAB};
 pub use search::{all_prompts, score_all_prompts, score_prompts, search_work, SearchWork};

@@ -233,8 +233,27 @@ impl FrozenLstm {
         state
     }
 
-    /// Advances each row of `state` by its token in `tokens` (one per row), through every layer.
+    /// Advances each row of `state` by its token in `tokens` (one per row), through every layer; compiled with
+    /// AVX2 + FMA where the CPU has them, so that the gates' `exp` runs 8 lanes wide with hardware fused
+    /// multiply-adds (the same operations either way, so the same bits).
     fn step(&self, table: &[f32], tokens: &[u32], state: &mut States) {
+        #[cfg(target_arch = "x86_64")]
+        if crate::engine::has_avx2_fma() {
+            // SAFETY: the CPU supports AVX2 and FMA.
+            unsafe { self.step_avx2(table, tokens, state) };
+            return;
+        }
+        self.step_portable(table, tokens, state);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn step_avx2(&self, table: &[f32], tokens: &[u32], state: &mut States) {
+        self.step_portable(table, tokens, state);
+    }
+
+    #[inline(always)]
+    fn step_portable(&self, table: &[f32], tokens: &[u32], state: &mut States) {
         let (d, rows) = (self.d_model, tokens.len());
         let mut gates = vec![0.0f32; rows * 4 * d];
         for (l, layer) in self.layers.iter().enumerate() {

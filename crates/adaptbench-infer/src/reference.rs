@@ -1,5 +1,5 @@
 //! The naive oracle: a textbook full-sequence forward in `f64`, no cache, no gemm, no approximations
-//! (`erf` by its everywhere-convergent series), written independently of the engine so that tests can check
+//! (`erf` by its everywhere-convergent series, `erfc` by its continued fraction), written independently of the engine so that tests can check
 //! the engine against it.
 
 use crate::model::{Dense, FrozenTransformer, Norm, VOCAB};
@@ -55,7 +55,7 @@ impl FrozenTransformer {
             for row in x.iter_mut() {
                 let hidden: Vec<f64> = dense(&layer_norm(row, &block.mlp_norm, self.eps()), &block.mlp_in)
                     .into_iter()
-                    .map(|u| 0.5 * u * (1.0 + erf(u / std::f64::consts::SQRT_2)))
+                    .map(|u| u * normal_cdf(u))
                     .collect();
                 row.iter_mut().zip(dense(&hidden, &block.mlp_out)).for_each(|(a, b)| *a += b);
             }
@@ -90,6 +90,28 @@ fn layer_norm(x: &[f64], norm: &Norm, eps: f64) -> Vec<f64> {
     let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
     let inv = 1.0 / (var + eps).sqrt();
     x.iter().enumerate().map(|(c, v)| (v - mean) * inv * norm.gamma[c] as f64 + norm.beta[c] as f64).collect()
+}
+
+/// The standard normal CDF `Φ(x) = ½·erfc(−x/√2)`, to ~1e-12 relative on both tails.
+pub(crate) fn normal_cdf(x: f64) -> f64 {
+    0.5 * erfc(-x / std::f64::consts::SQRT_2)
+}
+
+/// `erfc(z) = 1 − erf(z)` to ~1e-12 relative: `2 − erfc(−z)` for `z < 0`, `1 − erf(z)` below `z = 2` (where
+/// `erfc ≥ 4.7e-3`, so the subtraction loses at most three digits), and beyond it the continued fraction
+/// `erfc(z) = e^{−z²}/√π · 1/(z + ½/(z + 1/(z + (3/2)/(z + …))))`, 120 levels evaluated from the bottom up.
+pub(crate) fn erfc(z: f64) -> f64 {
+    if z < 0.0 {
+        return 2.0 - erfc(-z);
+    }
+    if z < 2.0 {
+        return 1.0 - erf(z);
+    }
+    let mut denominator = z;
+    for n in (1..=120).rev() {
+        denominator = z + n as f64 / 2.0 / denominator;
+    }
+    (-z * z).exp() / std::f64::consts::PI.sqrt() / denominator
 }
 
 /// `erf(x)` to ~1e-15 relative: `erf(x) = 2/√π · e^{−x²} · Σ_n 2ⁿ x^{2n+1} / (1·3·…·(2n+1))` (all terms

@@ -5,7 +5,7 @@
 
 use std::mem::MaybeUninit;
 
-use adaptbench_infer::{combine_lanes, erf, exp, sum};
+use adaptbench_infer::{combine_lanes, gelu, normal_cdf, sum};
 use rayon::prelude::*;
 
 use super::buffer::{assume_init, uninit};
@@ -13,7 +13,7 @@ use super::buffer::{assume_init, uninit};
 /// Rows per parallel task: enough work per task to amortise rayon's overhead at d_model 64.
 const ROWS_PER_TASK: usize = 64;
 
-/// The exact GELU, `y = x·Φ(x)` with `Φ(x) = ½(1 + erf(x/√2))`, element-wise.
+/// The exact GELU, `y = x·Φ(x)` with `Φ` the standard normal CDF ([`normal_cdf`]), element-wise.
 pub fn gelu_forward(x: &[f32]) -> Vec<f32> {
     let mut y = uninit(x.len());
     y.par_chunks_mut(ROWS_PER_TASK * 256).zip(x.par_chunks(ROWS_PER_TASK * 256)).for_each(|(y, x)| gelu_chunk(x, y));
@@ -24,14 +24,14 @@ pub fn gelu_forward(x: &[f32]) -> Vec<f32> {
 multiversion! {
     fn gelu_chunk(x: &[f32], y: &mut [MaybeUninit<f32>]) {
         for (y, &x) in y.iter_mut().zip(x) {
-            y.write(x * 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2)));
+            y.write(gelu(x));
         }
     }
 }
 
 /// The exact GELU and its derivative in one pass, for training: `y = x·Φ(x)` and
-/// `g = GELU′(x) = Φ(x) + x·φ(x)` with `φ(x) = e^{−x²/2}/√(2π)`, so that the backward pass is one product,
-/// `dx = dy·g`, instead of a second `erf` and `exp` per element.
+/// `g = GELU′(x) = Φ(x) + x·φ(x)` with `φ(x) = e^{−x²/2}/√(2π)` (the Gaussian [`normal_cdf`] computes anyway),
+/// so that the backward pass is one product, `dx = dy·g`, instead of a second `Φ` per element.
 pub fn gelu_forward_with_derivative(x: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let (mut y, mut g) = (uninit(x.len()), uninit(x.len()));
     y.par_chunks_mut(ROWS_PER_TASK * 256)
@@ -47,11 +47,9 @@ multiversion! {
     fn gelu_with_derivative_chunk(x: &[f32], y: &mut [MaybeUninit<f32>], g: &mut [MaybeUninit<f32>]) {
         const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
         for ((y, g), &x) in y.iter_mut().zip(g.iter_mut()).zip(x) {
-            let erf = erf(x * std::f32::consts::FRAC_1_SQRT_2);
-            y.write(x * 0.5 * (1.0 + erf));
-            let cdf = 0.5 * (1.0 + erf);
-            let pdf = exp(-0.5 * x * x) * FRAC_1_SQRT_2PI;
-            g.write(cdf + x * pdf);
+            let (cdf, gaussian) = normal_cdf(x);
+            y.write(x * cdf);
+            g.write(cdf + x * (gaussian * FRAC_1_SQRT_2PI));
         }
     }
 }
