@@ -1,6 +1,6 @@
 //! The naive oracle: a textbook full-sequence forward in `f64`, no cache, no gemm, no approximations
-//! (`erf` by its everywhere-convergent series, `erfc` by its continued fraction), written independently of the engine so that tests can check
-//! the engine against it.
+//! (`erf` by its everywhere-convergent series, `erfc` by its continued fraction), written independently of the
+//! engine so that tests can check the engine against it.
 
 use crate::model::{Dense, FrozenTransformer, Norm, VOCAB};
 

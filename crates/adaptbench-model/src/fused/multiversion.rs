@@ -41,8 +41,9 @@ pub(crate) fn level() -> Level {
 /// Compiles `$body` three times, plainly, with AVX2 + FMA, and with AVX-512 (F and VL) on top, and runs the
 /// copy of [`level`]. The AVX-512 copy is there for its 32 vector registers as much as for its width: with 16,
 /// the attention kernel's blocked sums spill accumulators to the stack, a store and a reload in every step of
-/// a dependent chain. All copies do the same IEEE operations in the same order (no fast-math, and Rust never
-/// contracts a multiply and an add into an FMA), so they agree bit for bit (`fused/tests.rs` checks it).
+/// a dependent chain. All copies do the same IEEE operations in the same order (no fast-math, Rust never
+/// contracts a multiply and an add into an FMA, and an explicit `mul_add` is one correctly rounded FMA in every
+/// copy, a libm call in the plain one), so they agree bit for bit (`fused/tests.rs` checks it).
 macro_rules! multiversion {
     ($(#[$attr:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
         $(#[$attr])*
